@@ -1,0 +1,8 @@
+#ifndef EXTHOST_COPENSSL_SHIM_H
+#define EXTHOST_COPENSSL_SHIM_H
+#include <openssl/evp.h>
+#include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/crypto.h>
+#endif

@@ -1,0 +1,19 @@
+import ArgumentParser
+import ServiceSupport
+
+/// The exthost command line: bundle authoring, publishing and administration.
+struct Exthost: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exthost",
+        abstract: "Build, sign, publish and administer exthost extension bundles.",
+        discussion: """
+            exthost stores signed extension bundles in S3 by SHA-256, registers them in Postgres, \
+            runs their WebAssembly handlers and serves their UI through nginx.
+
+            Documentation: docs/ in the source tree (operator guide, author guide, API).
+            """,
+        version: ExthostVersion.string
+    )
+}
+
+Exthost.main()

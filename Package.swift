@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "exthost", targets: ["exthost"]),
         .library(name: "FastCGI", targets: ["FastCGI"]),
         .library(name: "Cryptography", targets: ["Cryptography"]),
+        .library(name: "Bundle", targets: ["Bundle"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -27,19 +28,28 @@ let package = Package(
         .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // Shared vocabulary: HTTP statuses and the typed-error protocol every layer uses.
+        .target(name: "ExthostCore", swiftSettings: swiftSettings),
+
         // Wrappers: one small owning Swift type per C library.
         .target(
             name: "FastCGI",
-            dependencies: ["CFastCGI", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CFastCGI", "ExthostCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Cryptography", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "Cryptography", dependencies: ["COpenSSL", "ExthostCore"], swiftSettings: swiftSettings),
+        .target(name: "Zstd", dependencies: ["CZstd", "ExthostCore"], swiftSettings: swiftSettings),
+        .target(name: "JSON", dependencies: ["ExthostCore"], swiftSettings: swiftSettings),
+
+        // Domain: bundles (tar, zstd, manifest, signatures).
+        .target(name: "Bundle", dependencies: ["Zstd", "Cryptography", "JSON", "ExthostCore"], swiftSettings: swiftSettings),
 
         // Wiring shared by the executables: worker options, JSON logs, version.
         .target(
             name: "ServiceSupport",
             dependencies: [
                 "FastCGI",
+                "ExthostCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -51,7 +61,7 @@ let package = Package(
         .executableTarget(name: "exthost-runner", dependencies: ["FastCGI", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "exthost",
-            dependencies: ["ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ServiceSupport", "Bundle", "Cryptography", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 
@@ -63,7 +73,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"], swiftSettings: swiftSettings),
+        .testTarget(name: "ZstdTests", dependencies: ["Zstd"], swiftSettings: swiftSettings),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "BundleTests", dependencies: ["Bundle", "Zstd", "Cryptography", "JSON"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,3 +1,4 @@
+import ExthostCore
 import Glibc
 import Logging
 
@@ -89,7 +90,7 @@ final class AcceptThread {
         var metadata: Logger.Metadata = [
             "requestId": "\(requestID)",
             "method": "\(params["REQUEST_METHOD"] ?? "")",
-            "path": "\(request?.path ?? params["REQUEST_URI"] ?? "")",
+            "path": "\(request?.path ?? Self.pathWithoutQuery(params["REQUEST_URI"]))",
             "status": "\(response.status.code)",
             "bytesIn": "\(request?.body.bytesRead ?? 0)",
             "bytesOut": "\(writer.bytesWritten)",
@@ -110,6 +111,11 @@ final class AcceptThread {
             discarded += count
         }
         return false
+    }
+
+    /// Query strings stay out of logs: they may carry presigned credentials.
+    private static func pathWithoutQuery(_ uri: String?) -> String {
+        String((uri ?? "").prefix { $0 != "?" })
     }
 
     private static func milliseconds(_ duration: Duration) -> String {

@@ -1,3 +1,4 @@
+import ExthostCore
 import Glibc
 import Logging
 import Synchronization

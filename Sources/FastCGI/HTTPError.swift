@@ -1,19 +1,4 @@
-/// An error a client may see: it carries the HTTP status, a stable machine-readable code and
-/// a message that is safe to show (no secrets, no internals).
-///
-/// Every typed error of the product conforms; anything else reaching the server is rendered as
-/// 500 `INTERNAL_ERROR` with its details kept in the log only.
-public protocol HTTPError: Error {
-    var status: HTTPStatus { get }
-    var code: String { get }
-    var message: String { get }
-    /// Extra response headers such as `Allow` or `Retry-After`.
-    var headers: HTTPHeaders { get }
-}
-
-extension HTTPError {
-    public var headers: HTTPHeaders { HTTPHeaders() }
-}
+import ExthostCore
 
 /// Errors of the request/response plumbing itself.
 public enum RequestError: Error, Equatable, Sendable, HTTPError {
@@ -67,12 +52,9 @@ public enum RequestError: Error, Equatable, Sendable, HTTPError {
         }
     }
 
-    public var headers: HTTPHeaders {
-        var headers = HTTPHeaders()
-        if case .methodNotAllowed(_, let allowed) = self {
-            try? headers.add("Allow", allowed.joined(separator: ", "))
-        }
-        return headers
+    public var extraHeaders: [(name: String, value: String)] {
+        if case .methodNotAllowed(_, let allowed) = self { return [("Allow", allowed.joined(separator: ", "))] }
+        return []
     }
 }
 
@@ -81,7 +63,7 @@ extension Response {
     public static func error(_ error: any HTTPError, requestID: String) -> Response {
         let body = "{\"error\":{\"code\":\(JSONString.quote(error.code)),\"message\":\(JSONString.quote(error.message)),\"requestId\":\(JSONString.quote(requestID))}}"
         var response = Response.json(body, status: error.status)
-        for field in error.headers { try? response.headers.set(field.name, field.value) }
+        for field in error.extraHeaders { try? response.headers.set(field.name, field.value) }
         return response
     }
 }

@@ -1,3 +1,4 @@
+import ExthostCore
 /// An ordered list of HTTP header fields whose every name and value is known to be safe to
 /// hand to nginx.
 ///

@@ -1,3 +1,4 @@
+import ExthostCore
 /// JSON string quoting for the few documents the plumbing writes by hand (errors, log lines).
 ///
 /// Output is always valid JSON: control characters, quotes and backslashes are escaped, and so

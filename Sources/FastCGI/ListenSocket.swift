@@ -1,3 +1,4 @@
+import ExthostCore
 import Glibc
 
 /// Where a worker listens when it is not handed a socket by systemd.

@@ -1,3 +1,4 @@
+import ExthostCore
 /// Percent-decoding of URL paths and query strings.
 enum PercentDecoding {
     /// Decodes `%XX` escapes (and `+` as space when `plusIsSpace`); nil when an escape is

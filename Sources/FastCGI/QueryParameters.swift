@@ -1,3 +1,4 @@
+import ExthostCore
 /// The decoded query string of a request, in order, with repeated names kept.
 public struct QueryParameters: Sendable, Equatable {
     public private(set) var items: [(name: String, value: String)]

@@ -1,3 +1,4 @@
+import ExthostCore
 /// One HTTP request as nginx passed it over FastCGI.
 ///
 /// Built from the FastCGI parameters: the method, the raw path and its percent-decoded

@@ -1,3 +1,4 @@
+import ExthostCore
 /// Where a request body's bytes come from: the FastCGI stdin stream in production, memory in
 /// unit tests.
 public protocol ByteSource {

@@ -1,3 +1,4 @@
+import ExthostCore
 /// Request ids: the caller's `X-Request-Id` when it is well-formed, otherwise a new random one.
 ///
 /// Well-formed means 1...128 characters of `A-Z a-z 0-9 . _ - : @`, so an id can be logged and

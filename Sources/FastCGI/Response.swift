@@ -1,3 +1,4 @@
+import ExthostCore
 /// What a handler answers: a status, safe headers and a body that is either in memory or
 /// produced by a closure writing chunks.
 ///

@@ -1,3 +1,4 @@
+import ExthostCore
 extension Response {
     /// The CGI response head nginx reads: `Status:`, the fields, a blank line.
     /// `Content-Length` comes from in-memory bodies and `X-Request-Id` echoes the request id.

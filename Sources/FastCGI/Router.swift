@@ -1,3 +1,4 @@
+import ExthostCore
 /// Maps a method and a path to a handler.
 ///
 /// Patterns are `/`-separated segments: a literal, `:name` (one segment, captured) or a final

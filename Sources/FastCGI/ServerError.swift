@@ -1,3 +1,4 @@
+import ExthostCore
 /// Why the FastCGI server could not start or had to stop serving a request.
 public enum ServerError: Error, Equatable, CustomStringConvertible {
     case libraryInitFailed

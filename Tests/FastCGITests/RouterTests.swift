@@ -1,3 +1,4 @@
+import ExthostCore
 import FastCGI
 import Testing
 

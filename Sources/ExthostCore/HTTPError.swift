@@ -1,0 +1,17 @@
+/// An error a client may see: it carries the HTTP status, a stable machine-readable code and
+/// a message that is safe to show (no secrets, no internals).
+///
+/// Every typed error of the product conforms; anything else reaching the server is rendered as
+/// 500 `INTERNAL_ERROR` with its details kept in the log only.
+public protocol HTTPError: Error {
+    var status: HTTPStatus { get }
+    var code: String { get }
+    var message: String { get }
+    /// Extra response header fields such as `Allow` or `Retry-After`, as name/value pairs.
+    var extraHeaders: [(name: String, value: String)] { get }
+}
+
+extension HTTPError {
+    public var extraHeaders: [(name: String, value: String)] { [] }
+}
+

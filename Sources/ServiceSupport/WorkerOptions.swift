@@ -9,7 +9,7 @@ public struct WorkerOptions: ParsableArguments {
     ))
     public var listen: String?
 
-    @Option(help: "Accept threads, each serving one request at a time (default: EXTHOST_THREADS or 16).")
+    @Option(help: "Accept threads, each serving one request at a time (default: EXTHOST_THREADS or 64).")
     public var threads: Int?
 
     @Option(help: "Seconds in-flight requests get to finish after SIGTERM/SIGINT.")
@@ -41,7 +41,7 @@ public struct WorkerOptions: ParsableArguments {
         }
         return FastCGIServer.Configuration(
             listen: try listen.map { try ListenAddress(parsing: $0) },
-            threads: threads ?? envThreads ?? 16,
+            threads: threads ?? envThreads ?? 64,
             drainSeconds: drainSeconds,
             socketMode: UInt32(socketMode, radix: 8)
         )

@@ -44,6 +44,8 @@ def base_url(stack):
 @pytest.fixture()
 def http(stack):
     session = requests.Session()
+    # REQUESTS_CA_BUNDLE in the environment would silently win over session.verify.
+    session.trust_env = False
     session.verify = stack["EXTHOST_CA"]
     yield session
     session.close()

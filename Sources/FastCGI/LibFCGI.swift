@@ -55,18 +55,7 @@ final class FCGXConnection {
     func closeAfterRequest() { request.pointee.keepConnection = 0 }
 
     /// The FastCGI parameters of the current request.
-    func parameters() -> [String: String] {
-        var result: [String: String] = [:]
-        guard var cursor = request.pointee.envp else { return result }
-        while let entry = cursor.pointee {
-            let pair = String(cString: entry)
-            if let equals = pair.firstIndex(of: "=") {
-                result[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-            }
-            cursor += 1
-        }
-        return result
-    }
+    func parameters() -> [String: String] { EnvironmentBlock.dictionary(from: request.pointee.envp) }
 
     func stdin() -> StdinSource { StdinSource(stream: request.pointee.in) }
     func stdout() -> StdoutWriter { StdoutWriter(stream: request.pointee.out) }

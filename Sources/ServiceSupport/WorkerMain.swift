@@ -1,3 +1,4 @@
+import ExthostCore
 import FastCGI
 import Glibc
 import Logging
@@ -27,16 +28,5 @@ public enum WorkerMain {
 
 /// The process environment as a dictionary.
 public enum ProcessEnvironment {
-    public static var current: [String: String] {
-        var result: [String: String] = [:]
-        var cursor = environ
-        while let entry = cursor.pointee {
-            let pair = String(cString: entry)
-            if let equals = pair.firstIndex(of: "=") {
-                result[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-            }
-            cursor += 1
-        }
-        return result
-    }
+    public static var current: [String: String] { EnvironmentBlock.dictionary(from: environ) }
 }

@@ -12,7 +12,8 @@ struct Exthost: ParsableCommand {
 
             Documentation: docs/ in the source tree (operator guide, author guide, API).
             """,
-        version: ExthostVersion.string
+        version: ExthostVersion.string,
+        subcommands: [KeygenCommand.self]
     )
 }
 

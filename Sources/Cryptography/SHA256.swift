@@ -1,4 +1,5 @@
 import COpenSSL
+import ExthostCore
 
 /// An incremental SHA-256 over OpenSSL's EVP interface, for hashing streams chunk by chunk.
 ///

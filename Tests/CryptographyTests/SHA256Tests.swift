@@ -1,3 +1,4 @@
+import ExthostCore
 import Cryptography
 import Testing
 

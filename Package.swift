@@ -75,7 +75,7 @@ let package = Package(
 
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "ZstdTests", dependencies: ["Zstd"], swiftSettings: swiftSettings),
+        .testTarget(name: "ZstdTests", dependencies: ["Zstd", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "BundleTests", dependencies: ["Bundle", "Zstd", "Cryptography", "JSON"], swiftSettings: swiftSettings),
     ]

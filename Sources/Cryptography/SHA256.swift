@@ -71,6 +71,12 @@ extension ArraySlice: ContiguousBytesCollection where Element == UInt8 {
     }
 }
 
+extension UnsafeRawBufferPointer: ContiguousBytesCollection {
+    public func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(self)
+    }
+}
+
 extension String.UTF8View: ContiguousBytesCollection {
     public func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try Array(self).withUnsafeBytes(body)

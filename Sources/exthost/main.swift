@@ -13,7 +13,10 @@ struct Exthost: ParsableCommand {
             Documentation: docs/ in the source tree (operator guide, author guide, API).
             """,
         version: ExthostVersion.string,
-        subcommands: [KeygenCommand.self]
+        subcommands: [
+            KeygenCommand.self, PackCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self,
+            ExtractCommand.self, DigestCommand.self,
+        ]
     )
 }
 

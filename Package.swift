@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "FastCGI", targets: ["FastCGI"]),
         .library(name: "Cryptography", targets: ["Cryptography"]),
         .library(name: "Bundle", targets: ["Bundle"]),
+        .library(name: "BundleStore", targets: ["BundleStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -40,9 +41,16 @@ let package = Package(
         .target(name: "Cryptography", dependencies: ["COpenSSL", "ExthostCore"], swiftSettings: swiftSettings),
         .target(name: "Zstd", dependencies: ["CZstd", "ExthostCore"], swiftSettings: swiftSettings),
         .target(name: "JSON", dependencies: ["ExthostCore"], swiftSettings: swiftSettings),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "ExthostCore"], swiftSettings: swiftSettings),
 
         // Domain: bundles (tar, zstd, manifest, signatures).
         .target(name: "Bundle", dependencies: ["Zstd", "Cryptography", "JSON", "ExthostCore"], swiftSettings: swiftSettings),
+        // Domain: the bundle store (S3 over HTTPClient with SigV4; key policy, write-once puts).
+        .target(
+            name: "BundleStore",
+            dependencies: ["HTTPClient", "Cryptography", "Bundle", "ExthostCore"],
+            swiftSettings: swiftSettings
+        ),
 
         // Wiring shared by the executables: worker options, JSON logs, version.
         .target(
@@ -81,6 +89,12 @@ let package = Package(
 
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "ExthostCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BundleStoreTests",
+            dependencies: ["BundleStore", "HTTPClient", "Cryptography", "Bundle", "ExthostCore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "BundleTests", dependencies: ["Bundle", "Zstd", "Cryptography", "JSON"], swiftSettings: swiftSettings),

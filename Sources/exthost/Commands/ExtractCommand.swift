@@ -16,7 +16,8 @@ struct ExtractCommand: ParsableCommand {
     var directory: String
 
     func run() throws {
-        let trimmed = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
+        var trimmed = directory
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         let parent = trimmed.contains("/") ? String(trimmed[..<trimmed.lastIndex(of: "/")!]) : "."
         let digest = try cliAttempt("cannot extract \(bundle)") {
             try SafeExtractor.extract(fromFile: bundle, to: trimmed, stagingRoot: parent.isEmpty ? "/" : parent)

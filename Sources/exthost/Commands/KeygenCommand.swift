@@ -12,8 +12,8 @@ struct KeygenCommand: ParsableCommand {
             Development CA, then a publisher certificate it issues:
               exthost keygen --ca --out ca/
               exthost keygen --publisher acme --ca-cert ca/ca.cert.pem --ca-key ca/ca.key.pem --out keys/
-            Writes <out>/key.pem (mode 0600) and <out>/cert.pem, or ca.key.pem and ca.cert.pem
-            with --ca. The certificate's subject CN is the publisher name, which must equal the
+            Writes <out>/key.pem (mode 0600) and <out>/cert.pem, or ca.key.pem and ca.cert.pem \
+            with --ca. The certificate's subject CN is the publisher name, which must equal the \
             manifest's "publisher" for a signature to be accepted.
             """
     )

@@ -8,10 +8,10 @@ struct PackCommand: ParsableCommand {
         commandName: "pack",
         abstract: "Pack a directory into a reproducible bundle.tar.zst.",
         discussion: """
-            The directory must hold manifest.json at its root (see docs/manifest.md); it is
-            validated first and an invalid manifest is refused with every issue listed. Entries
-            are sorted, with mtime 0, uid/gid 0, no owner names and modes 0644/0755, compressed
-            at zstd level \(BundlePacker.compressionLevel) single-threaded: the same files always
+            The directory must hold manifest.json at its root (see docs/manifest.md); it is \
+            validated first and an invalid manifest is refused with every issue listed. Entries \
+            are sorted, with mtime 0, uid/gid 0, no owner names and modes 0644/0755, compressed \
+            at zstd level \(BundlePacker.compressionLevel) single-threaded: the same files always \
             give the same content hash.
               exthost pack ./my-extension -o bundle.tar.zst
             """
@@ -51,12 +51,4 @@ struct PackCommand: ParsableCommand {
 
 func printIssues(_ issues: [ManifestIssue]) {
     for issue in issues { print("  \(issue)") }
-}
-
-extension ManifestError {
-    var issues: [ManifestIssue] {
-        switch self {
-        case .invalid(let issues): issues
-        }
-    }
 }

@@ -9,10 +9,10 @@ struct SignCommand: ParsableCommand {
         commandName: "sign",
         abstract: "Sign a bundle: writes BUNDLE.sig ({\"algorithm\",\"signature\",\"certificate\"}).",
         discussion: """
-            Signs the ASCII text sha256:<hex> of the bundle (71 bytes, no newline) with the
+            Signs the ASCII text sha256:<hex> of the bundle (71 bytes, no newline) with the \
             private key. The certificate's subject CN must equal the manifest's publisher.
               exthost sign bundle.tar.zst --key keys/key.pem --cert keys/cert.pem
-            Algorithms: ed25519 keys sign ed25519, P-256 keys ecdsa-p256-sha256, RSA keys
+            Algorithms: ed25519 keys sign ed25519, P-256 keys ecdsa-p256-sha256, RSA keys \
             rsa-pss-sha256 by default or rsa-pkcs1-sha256 with --algorithm.
             """
     )

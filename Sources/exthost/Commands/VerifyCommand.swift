@@ -11,8 +11,8 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check a bundle's structure, manifest and signature; exit 0 only when all pass.",
         discussion: """
-            Uses BUNDLE.sig when it exists and --signature is not given. With a trust bundle
-            (--trust-bundle or SIGNING_TRUST_BUNDLE) a trusted signature is required, exactly as
+            Uses BUNDLE.sig when it exists and --signature is not given. With a trust bundle \
+            (--trust-bundle or SIGNING_TRUST_BUNDLE) a trusted signature is required, exactly as \
             the server requires it at finalize.
               exthost verify bundle.tar.zst --trust-bundle trust.pem
               exthost verify bundle.tar.zst --json
@@ -53,7 +53,7 @@ struct VerifyCommand: ParsableCommand {
             } catch let error as BundleSignatureError {
                 signatureFileError = error
             } catch {
-                throw CLIError("cannot read \(signaturePath): \(error)")
+                throw CLIError(error)
             }
         }
         verdict = BundleVerification(

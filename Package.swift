@@ -83,9 +83,10 @@ let package = Package(
 
         // libFuzzer targets: `scripts/fuzz TARGET SECONDS` builds them with -sanitize=fuzzer in
         // .build-fuzz; a plain build turns each into a corpus replayer.
-        .executableTarget(name: "fuzz-tar", dependencies: ["Bundle"], path: "Tests/Fuzz/FuzzTar", swiftSettings: swiftSettings),
-        .executableTarget(name: "fuzz-manifest", dependencies: ["Bundle"], path: "Tests/Fuzz/FuzzManifest", swiftSettings: swiftSettings),
-        .executableTarget(name: "fuzz-json", dependencies: ["JSON"], path: "Tests/Fuzz/FuzzJSON", swiftSettings: swiftSettings),
+        .target(name: "FuzzSupport", path: "Tests/Fuzz/FuzzSupport", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-tar", dependencies: ["Bundle", "FuzzSupport"], path: "Tests/Fuzz/FuzzTar", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-manifest", dependencies: ["Bundle", "FuzzSupport"], path: "Tests/Fuzz/FuzzManifest", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-json", dependencies: ["JSON", "FuzzSupport"], path: "Tests/Fuzz/FuzzJSON", swiftSettings: swiftSettings),
 
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "ExthostCore"], swiftSettings: swiftSettings),

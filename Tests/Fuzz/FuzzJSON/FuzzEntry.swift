@@ -1,1 +1,15 @@
-@main struct Placeholder { static func main() {} }
+import JSON
+
+#if FUZZING
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    JSONValue.fuzzParse(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+#else
+import FuzzSupport
+
+@main enum Replay {
+    static func main() { CorpusReplay.run(JSONValue.fuzzParse) }
+}
+#endif

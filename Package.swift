@@ -94,6 +94,7 @@ let package = Package(
         .testTarget(
             name: "BundleStoreTests",
             dependencies: ["BundleStore", "HTTPClient", "Cryptography", "Bundle", "ExthostCore"],
+            exclude: ["tools"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd", "ExthostCore"], swiftSettings: swiftSettings),

@@ -1,0 +1,64 @@
+import Bundle
+
+/// A request a client sends itself, straight to the store: a presigned URL, its method and the
+/// header fields it must carry with exactly these values.
+public struct PresignedRequest: Sendable {
+    public let url: String
+    public let method: String
+    public let headers: [(name: String, value: String)]
+
+    public init(url: String, method: String, headers: [(name: String, value: String)]) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+    }
+}
+
+/// Where bundles are kept: S3 (`S3BundleStore`) or, on a single node, the file system.
+///
+/// Invariants every implementation keeps: `putOnce` and `copyOnce` never replace an existing
+/// object (`alreadyExists` instead), reads and writes stream in bounded buffers, keys come from
+/// `keys` (so staging keys stay under `staging/`), and errors are `BundleStoreError`.
+public protocol BundleStore: Sendable {
+    var keys: BundleKeyPolicy { get }
+
+    /// Writes `body` under `key` unless something is there already; returns the new ETag.
+    @discardableResult
+    func putOnce(_ key: String, body: ObjectBody) throws(BundleStoreError) -> String
+    /// Copies `source` to `destination` unless the destination exists; returns the new ETag.
+    @discardableResult
+    func copyOnce(from source: String, to destination: String) throws(BundleStoreError) -> String
+    func exists(_ key: String) throws(BundleStoreError) -> Bool
+    /// The object's size and ETag, or nil when it does not exist.
+    func info(_ key: String) throws(BundleStoreError) -> StoredObject?
+    /// Streams the object (or the inclusive byte `range`) into `sink`.
+    @discardableResult
+    func open(_ key: String, range: ClosedRange<Int64>?, sink: (UnsafeRawBufferPointer) throws -> Void) throws(BundleStoreError) -> StoredObject
+    /// Removes the key; a missing key is not an error.
+    func delete(_ key: String) throws(BundleStoreError)
+
+    /// A URL a client can PUT the object to, valid `expiresIn` seconds; with `contentLength` the
+    /// client must send exactly that many bytes.
+    func presignUpload(_ key: String, expiresIn: Int, contentLength: Int64?) throws(BundleStoreError) -> PresignedRequest
+    func presignDownload(_ key: String, expiresIn: Int) throws(BundleStoreError) -> PresignedRequest
+
+    /// Starts a multipart upload; returns the store's id for it (not a staging upload id).
+    func beginMultipart(_ key: String) throws(BundleStoreError) -> String
+    func presignPart(_ key: String, multipartId: String, partNumber: Int, expiresIn: Int) throws(BundleStoreError) -> PresignedRequest
+    func uploadPart(_ key: String, multipartId: String, partNumber: Int, body: ObjectBody) throws(BundleStoreError) -> String
+    /// Assembles the parts; with `ifNoneMatch` only when the key is free.
+    @discardableResult
+    func completeMultipart(_ key: String, multipartId: String, parts: [S3Part], ifNoneMatch: Bool) throws(BundleStoreError) -> String
+    func abortMultipart(_ key: String, multipartId: String) throws(BundleStoreError)
+
+    /// Visits every object whose key starts with `prefix`, in key order, page by page (for GC).
+    func list(prefix: String, visit: (StoredObject) throws(BundleStoreError) -> Void) throws(BundleStoreError)
+}
+
+extension BundleStore {
+    public func canonicalBundleKey(hash: ContentHash) -> String { keys.canonicalBundleKey(hash: hash) }
+    public func canonicalManifestKey(hash: ContentHash) -> String { keys.canonicalManifestKey(hash: hash) }
+    public func stagingKey(uploadId: String) throws(BundleStoreError) -> String { try keys.stagingKey(uploadId: uploadId) }
+
+    public func exists(_ key: String) throws(BundleStoreError) -> Bool { try info(key) != nil }
+}

@@ -42,6 +42,7 @@ let package = Package(
         .target(name: "Zstd", dependencies: ["CZstd", "ExthostCore"], swiftSettings: swiftSettings),
         .target(name: "JSON", dependencies: ["ExthostCore"], swiftSettings: swiftSettings),
         .target(name: "HTTPClient", dependencies: ["CCurl", "ExthostCore"], swiftSettings: swiftSettings),
+        .target(name: "Postgres", dependencies: ["CPostgres", "ExthostCore"], swiftSettings: swiftSettings),
 
         // Domain: bundles (tar, zstd, manifest, signatures).
         .target(name: "Bundle", dependencies: ["Zstd", "Cryptography", "JSON", "ExthostCore"], swiftSettings: swiftSettings),
@@ -90,6 +91,7 @@ let package = Package(
 
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BundleStoreTests",

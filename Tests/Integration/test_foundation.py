@@ -273,3 +273,58 @@ def test_drain_is_bounded_by_drain_seconds(stack, base_url):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def listening_drain_socket(stack):
+    """A listening unix socket at the path nginx's /_drain/ location uses, made by the test."""
+    path = pathlib.Path(stack["EXTHOST_SOCK_DIR"], "drain.sock")
+    if path.exists():
+        path.unlink()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    os.chmod(path, 0o666)
+    listener.listen(64)
+    return listener, path
+
+
+def serve_and_stop(stack, base_url, proc, path):
+    try:
+        deadline = time.time() + 10
+        while True:
+            response = requests.get(f"{base_url}/_drain/slow?ms=1", verify=stack["EXTHOST_CA"], timeout=10)
+            if response.status_code == 200 or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        assert response.status_code == 200 and response.json() == {"sleptMs": 1}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        path.unlink(missing_ok=True)
+
+
+def test_systemd_socket_activation_on_fd_3(stack, base_url):
+    listener, path = listening_drain_socket(stack)
+    binary = pathlib.Path(stack["EXTHOST_BIN_DIR"], "exthost-fcgi-testapp")
+    # LISTEN_PID must be the worker's own pid: sh sets it to $$ and exec keeps that pid.
+    script = 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --threads 2 3<&0 0</dev/null'
+    proc = subprocess.Popen(["sh", "-c", script, str(binary)], stdin=listener.fileno(),
+                            stderr=subprocess.DEVNULL)
+    listener.close()
+    serve_and_stop(stack, base_url, proc, path)
+
+
+def test_inherited_listening_socket_on_fd_0(stack, base_url):
+    listener, path = listening_drain_socket(stack)
+    binary = pathlib.Path(stack["EXTHOST_BIN_DIR"], "exthost-fcgi-testapp")
+    proc = subprocess.Popen([str(binary), "--threads", "2"], stdin=listener.fileno(), stderr=subprocess.DEVNULL)
+    listener.close()
+    serve_and_stop(stack, base_url, proc, path)
+
+
+def test_no_listen_address_is_a_clear_startup_error(stack):
+    binary = pathlib.Path(stack["EXTHOST_BIN_DIR"], "exthost-fcgi-testapp")
+    result = subprocess.run([str(binary)], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=10)
+    assert result.returncode == 1
+    assert "--listen unix:PATH" in result.stderr

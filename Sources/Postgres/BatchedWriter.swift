@@ -1,0 +1,174 @@
+import Glibc
+import Synchronization
+
+/// Appends rows to one table from a background thread, many rows per multi-row INSERT, so hot
+/// paths (the execution log) never wait on the database.
+///
+/// Invariants: the queue holds at most `queueCapacity` rows; when full the oldest row is dropped
+/// and counted, so memory stays bounded while Postgres is slow or down. A batch that fails is
+/// counted as failed rows and its first error is reported by the next `flush`. Table and column
+/// names are validated identifiers; every value is a statement parameter.
+public final class BatchedWriter: Sendable {
+    public struct Configuration: Sendable {
+        public var maxBatchRows: Int
+        public var flushInterval: Duration
+        public var queueCapacity: Int
+
+        public init(maxBatchRows: Int = 1_000, flushInterval: Duration = .milliseconds(200), queueCapacity: Int = 100_000) {
+            self.maxBatchRows = max(1, maxBatchRows)
+            self.flushInterval = flushInterval
+            self.queueCapacity = max(1, queueCapacity)
+        }
+    }
+
+    public struct Statistics: Sendable, Equatable {
+        public var writtenRows = 0
+        public var droppedRows = 0
+        public var failedRows = 0
+        public var statements = 0
+    }
+
+    private struct State {
+        var pending: [[PostgresValue]] = []
+        var head = 0
+        var appended = 0
+        var completed = 0
+        var flushWaiters = 0
+        var closing = false
+        var lastWrite = ContinuousClock.now
+        var statistics = Statistics()
+        var firstError: PostgresError?
+        var thread: BackgroundThread?
+
+        var queued: Int { pending.count - head }
+
+        mutating func take(_ limit: Int) -> [[PostgresValue]] {
+            let end = head + min(limit, queued)
+            let rows = Array(pending[head..<end])
+            head = end
+            // Compact occasionally so dropped and taken rows do not pin memory.
+            if head >= 1_024, head * 2 >= pending.count {
+                pending.removeFirst(head)
+                head = 0
+            }
+            return rows
+        }
+    }
+
+    private let pool: PostgresPool
+    private let insertPrefix: String
+    private let columnCount: Int
+    private let rowsPerStatement: Int
+    private let configuration: Configuration
+    private let state = Mutex(State())
+
+    public init(pool: PostgresPool, table: String, columns: [String], configuration: Configuration = Configuration()) throws(PostgresError) {
+        guard !columns.isEmpty else { throw .invalidIdentifier("(no columns)") }
+        let tableName = try SQLIdentifier(table, allowSchema: true)
+        var columnNames: [String] = []
+        for column in columns { columnNames.append(try SQLIdentifier(column).quoted) }
+        self.pool = pool
+        self.insertPrefix = "INSERT INTO \(tableName.quoted) (\(columnNames.joined(separator: ", "))) VALUES "
+        self.columnCount = columns.count
+        // The wire protocol carries at most 65535 parameters per statement.
+        self.rowsPerStatement = min(configuration.maxBatchRows, 65_535 / columns.count)
+        self.configuration = configuration
+        let thread = BackgroundThread { [self] in self.run() }
+        state.withLock { $0.thread = thread }
+    }
+
+    /// Queues one row (values in column order); never blocks, drops the oldest row when full.
+    public func append(_ row: [PostgresValue]) {
+        precondition(row.count == columnCount, "BatchedWriter row has \(row.count) values for \(columnCount) columns")
+        state.withLock { state in
+            if state.queued >= configuration.queueCapacity {
+                _ = state.take(1)
+                state.statistics.droppedRows += 1
+                state.completed += 1
+            }
+            state.pending.append(row)
+            state.appended += 1
+        }
+    }
+
+    public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// Returns once every row appended before the call is written, dropped or failed; throws the
+    /// first write error since the previous flush.
+    public func flush() throws(PostgresError) {
+        let target = state.withLock { state in
+            state.flushWaiters += 1
+            return state.appended
+        }
+        while state.withLock({ $0.completed < target && $0.thread != nil }) {
+            usleep(1_000)
+        }
+        let error = state.withLock { state in
+            state.flushWaiters -= 1
+            defer { state.firstError = nil }
+            return state.firstError
+        }
+        if let error { throw error }
+    }
+
+    /// Drains the queue, stops the background thread and reports the first unreported error.
+    public func close() throws(PostgresError) {
+        let thread = state.withLock { state in
+            state.closing = true
+            defer { state.thread = nil }
+            return state.thread
+        }
+        thread?.join()
+        if let error = state.withLock({ $0.firstError }) { throw error }
+    }
+
+    private func run() {
+        while let batch = nextBatch() {
+            if batch.isEmpty {
+                usleep(2_000)
+                continue
+            }
+            let outcome = Result { () throws(PostgresError) in try write(batch) }
+            state.withLock { state in
+                state.completed += batch.count
+                state.statistics.statements += 1
+                switch outcome {
+                case .success: state.statistics.writtenRows += batch.count
+                case .failure(let error):
+                    state.statistics.failedRows += batch.count
+                    if state.firstError == nil { state.firstError = error }
+                }
+            }
+        }
+    }
+
+    /// The next rows to write, [] when nothing is due yet, nil once closing and drained.
+    private func nextBatch() -> [[PostgresValue]]? {
+        state.withLock { state in
+            guard state.queued > 0 else { return state.closing ? nil : [] }
+            let due = state.queued >= rowsPerStatement || state.closing || state.flushWaiters > 0
+                || ContinuousClock.now - state.lastWrite >= configuration.flushInterval
+            guard due else { return [] }
+            state.lastWrite = .now
+            return state.take(rowsPerStatement)
+        }
+    }
+
+    private func write(_ rows: [[PostgresValue]]) throws(PostgresError) {
+        var sql = insertPrefix
+        var parameters: [PostgresValue] = []
+        parameters.reserveCapacity(rows.count * columnCount)
+        for (index, row) in rows.enumerated() {
+            let placeholders = (1...columnCount).map { "$\(parameters.count + $0)" }
+            sql += (index == 0 ? "(" : ", (") + placeholders.joined(separator: ", ") + ")"
+            parameters += row
+        }
+        do {
+            try pool.withConnection { connection in try connection.execute(sql, parameters) }
+        } catch let error as PostgresError {
+            throw error
+        } catch {
+            throw .unavailable(reason: "\(error)")
+        }
+    }
+}

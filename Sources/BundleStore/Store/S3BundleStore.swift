@@ -13,10 +13,12 @@ public struct S3BundleStore: BundleStore {
         self.keys = BundleKeyPolicy(base: client.configuration.bundleStoreBase)
     }
 
+    @discardableResult
     public func putOnce(_ key: String, body: ObjectBody) throws(BundleStoreError) -> String {
         try client.putOnce(key, body: body, contentType: Self.contentType)
     }
 
+    @discardableResult
     public func copyOnce(from source: String, to destination: String) throws(BundleStoreError) -> String {
         try client.copyOnce(from: source, to: destination)
     }
@@ -25,6 +27,7 @@ public struct S3BundleStore: BundleStore {
         try client.head(key).map { StoredObject(key: key, size: $0.size, etag: $0.etag, lastModified: $0.lastModified) }
     }
 
+    @discardableResult
     public func open(_ key: String, range: ClosedRange<Int64>?, sink: (UnsafeRawBufferPointer) throws -> Void) throws(BundleStoreError) -> StoredObject {
         let info = try client.get(key, range: range, sink: sink)
         return StoredObject(key: key, size: info.size, etag: info.etag, lastModified: info.lastModified)
@@ -58,6 +61,7 @@ public struct S3BundleStore: BundleStore {
         try client.uploadPart(key, uploadId: multipartId, partNumber: partNumber, body: body)
     }
 
+    @discardableResult
     public func completeMultipart(_ key: String, multipartId: String, parts: [S3Part], ifNoneMatch: Bool) throws(BundleStoreError) -> String {
         try client.completeMultipartUpload(key, uploadId: multipartId, parts: parts, ifNoneMatch: ifNoneMatch)
     }

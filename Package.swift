@@ -46,6 +46,8 @@ let package = Package(
 
         // Domain: bundles (tar, zstd, manifest, signatures).
         .target(name: "Bundle", dependencies: ["Zstd", "Cryptography", "JSON", "ExthostCore"], swiftSettings: swiftSettings),
+        // Domain: the registry (schema migrations, repositories, keys) over Postgres.
+        .target(name: "Registry", dependencies: ["Postgres", "Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
         // Domain: the bundle store (S3 over HTTPClient with SigV4; key policy, write-once puts).
         .target(
             name: "BundleStore",
@@ -91,6 +93,7 @@ let package = Package(
 
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Postgres", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(

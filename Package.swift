@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(name: "exthost-runner", dependencies: ["FastCGI", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "exthost",
-            dependencies: ["ServiceSupport", "Bundle", "BundleStore", "HTTPClient", "Cryptography", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ServiceSupport", "Bundle", "BundleStore", "HTTPClient", "Cryptography", "Registry", "Postgres", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 

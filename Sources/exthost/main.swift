@@ -15,7 +15,7 @@ struct Exthost: ParsableCommand {
         version: ExthostVersion.string,
         subcommands: [
             KeygenCommand.self, PackCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self,
-            ExtractCommand.self, DigestCommand.self, StoreCommand.self,
+            ExtractCommand.self, DigestCommand.self, StoreCommand.self, AdminCommand.self,
         ]
     )
 }

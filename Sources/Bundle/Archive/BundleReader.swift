@@ -96,4 +96,15 @@ public enum BundleReader {
         }
         return try scanner.finish()
     }
+
+    /// The content hash and size of any file, read in fixed chunks: what an upload declares
+    /// as `declaredHash`, without checking that the file is a bundle.
+    public static func digest(ofFile path: String) throws -> BundleDigest {
+        let digest = ContentDigest()
+        try File.open(path).forEachChunk(size: readChunkSize) {
+            digest.update($0)
+            return true
+        }
+        return digest.finalize()
+    }
 }

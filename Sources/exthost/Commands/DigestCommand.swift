@@ -1,5 +1,5 @@
 import ArgumentParser
-import Cryptography
+import Bundle
 
 /// `exthost digest`: the content hash of a file, as exthost writes it.
 struct DigestCommand: ParsableCommand {
@@ -14,9 +14,8 @@ struct DigestCommand: ParsableCommand {
 
     func run() throws {
         for file in files {
-            let hasher = SHA256()
-            try cliAttempt("cannot hash \(file)") { try LocalFiles.forEachChunk(file) { hasher.update($0) } }
-            print("\(hasher.finalize())  \(file)")
+            let digest = try cliAttempt("cannot hash \(file)") { try BundleReader.digest(ofFile: file) }
+            print("\(digest.contentHash)  \(file)")
         }
     }
 }

@@ -44,7 +44,6 @@ struct VerifyCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let signaturePath = signature ?? (LocalFiles.exists(bundle + ".sig") ? bundle + ".sig" : nil)
-        var verdict: BundleVerification
         var signatureFileError: BundleSignatureError?
         var loaded: BundleSignature?
         if let signaturePath {
@@ -56,7 +55,7 @@ struct VerifyCommand: ParsableCommand {
                 throw CLIError(error)
             }
         }
-        verdict = BundleVerification(
+        let verdict = BundleVerification(
             scan: scan, signature: loaded, policy: SignaturePolicy(trustStore: trustStore), now: Int64(time(nil)))
         let ok = verdict.isAcceptable && signatureFileError == nil
         if json {

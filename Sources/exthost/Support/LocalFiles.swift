@@ -29,24 +29,6 @@ enum LocalFiles {
         }
     }
 
-    /// Streams the file in fixed-size chunks; memory stays flat whatever its size.
-    static func forEachChunk(_ path: String, size: Int = 256 * 1024, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let count = Glibc.read(fd, buffer.baseAddress, size)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Failure(description: "cannot read \(path): \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { return }
-            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
-    }
-
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// Writes a new file with `mode`; refuses to replace an existing one unless `overwrite`.

@@ -47,11 +47,18 @@ let package = Package(
         // Domain: bundles (tar, zstd, manifest, signatures).
         .target(name: "Bundle", dependencies: ["Zstd", "Cryptography", "JSON", "ExthostCore"], swiftSettings: swiftSettings),
         // Domain: the registry (schema migrations, repositories, keys) over Postgres.
-        .target(name: "Registry", dependencies: ["Postgres", "Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
+        .target(name: "Registry", dependencies: ["Postgres", "Cryptography", "JSON", "ExthostCore"], swiftSettings: swiftSettings),
         // Domain: the bundle store (S3 over HTTPClient with SigV4; key policy, write-once puts).
         .target(
             name: "BundleStore",
             dependencies: ["HTTPClient", "Cryptography", "Bundle", "ExthostCore"],
+            swiftSettings: swiftSettings
+        ),
+
+        // The management API: authentication, request decoding and the /api/ handlers.
+        .target(
+            name: "API",
+            dependencies: ["FastCGI", "Registry", "Postgres", "JSON", "Cryptography", "ExthostCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
@@ -68,11 +75,11 @@ let package = Package(
         ),
 
         // Thin executables.
-        .executableTarget(name: "exthost-api", dependencies: ["FastCGI", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
+        .executableTarget(name: "exthost-api", dependencies: ["API", "Registry", "Postgres", "FastCGI", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .executableTarget(name: "exthost-runner", dependencies: ["FastCGI", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "exthost",
-            dependencies: ["ServiceSupport", "Bundle", "BundleStore", "HTTPClient", "Cryptography", "Registry", "Postgres", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ServiceSupport", "Bundle", "BundleStore", "HTTPClient", "Cryptography", "Registry", "Postgres", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 
@@ -93,7 +100,10 @@ let package = Package(
 
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Postgres", "ExthostCore"], swiftSettings: swiftSettings),
+        // Test support shared by the test targets: fresh databases on the stack's Postgres.
+        .target(name: "ExthostTesting", dependencies: ["Registry", "Postgres"], path: "Tests/ExthostTesting", swiftSettings: swiftSettings),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Postgres", "Cryptography", "JSON", "ExthostCore", "ExthostTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "APITests", dependencies: ["API", "Registry", "Postgres", "FastCGI", "JSON", "ExthostCore", "ExthostTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(

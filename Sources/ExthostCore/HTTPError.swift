@@ -9,9 +9,12 @@ public protocol HTTPError: Error {
     var message: String { get }
     /// Extra response header fields such as `Allow` or `Retry-After`, as name/value pairs.
     var extraHeaders: [(name: String, value: String)] { get }
+    /// Where in the request the problem is (`config.theme`, `id`), for 400s about one field.
+    var field: String? { get }
 }
 
 extension HTTPError {
     public var extraHeaders: [(name: String, value: String)] { [] }
+    public var field: String? { nil }
 }
 

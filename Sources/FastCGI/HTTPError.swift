@@ -59,9 +59,11 @@ public enum RequestError: Error, Equatable, Sendable, HTTPError {
 }
 
 extension Response {
-    /// The one rendering of an error: `{"error":{"code","message","requestId"}}`.
+    /// The one rendering of an error: `{"error":{"code","message","requestId"}}`, plus `field`
+    /// when the error names the request field at fault.
     public static func error(_ error: any HTTPError, requestID: String) -> Response {
-        let body = "{\"error\":{\"code\":\(JSONString.quote(error.code)),\"message\":\(JSONString.quote(error.message)),\"requestId\":\(JSONString.quote(requestID))}}"
+        let field = error.field.map { ",\"field\":" + JSONString.quote($0) } ?? ""
+        let body = "{\"error\":{\"code\":\(JSONString.quote(error.code)),\"message\":\(JSONString.quote(error.message))\(field),\"requestId\":\(JSONString.quote(requestID))}}"
         var response = Response.json(body, status: error.status)
         for field in error.extraHeaders { try? response.headers.set(field.name, field.value) }
         return response

@@ -52,6 +52,8 @@ public struct JSONParseError: Error, Sendable, Equatable, HTTPError {
         }
     }
 
+    public var field: String? { path.components.isEmpty ? nil : path.description }
+
     public var message: String {
         if case .tooLarge(let limit) = reason { return "the JSON document exceeds \(limit) bytes" }
         let location = path.components.isEmpty ? "" : " (at \(path))"

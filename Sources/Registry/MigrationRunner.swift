@@ -22,7 +22,7 @@ public struct MigrationRunner: Sendable {
     /// Applies every migration the database lacks, in version order, and returns them.
     @discardableResult
     public func apply() throws(RegistryError) -> [Migration] {
-        try database {
+        try databaseCall {
             try pool.transaction { connection in
                 try connection.query("SELECT pg_advisory_xact_lock($1)", [.int64(Self.lockKey)])
                 try connection.execute("""
@@ -47,25 +47,13 @@ public struct MigrationRunner: Sendable {
 
     /// The highest applied version, 0 when the database was never migrated.
     public func currentVersion() throws(RegistryError) -> Int {
-        try database {
+        try databaseCall {
             try pool.withConnection { connection in
                 let present = try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", [.text(Self.historyTable)])
                 guard try present.rows.first?.bool("present") == true else { return 0 }
                 let result = try connection.query("SELECT coalesce(max(version), 0) AS version FROM \(Self.historyTable)")
                 return Int(try result.rows.first?.int64("version") ?? 0)
             }
-        }
-    }
-
-    /// Runs `body`, wrapping database failures; the pool's closures are untyped, so anything
-    /// that is not a `PostgresError` cannot come from them and is reported as a query failure.
-    private func database<T>(_ body: () throws -> T) throws(RegistryError) -> T {
-        do {
-            return try body()
-        } catch let error as PostgresError {
-            throw .database(error)
-        } catch {
-            throw .database(.query(sqlstate: "XX000", message: "\(error)"))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import Postgres
 
 /// The schema history this binary knows, and the check workers run before serving.
@@ -24,5 +25,21 @@ public enum Migrations {
         let version = try MigrationRunner(pool: pool).currentVersion()
         if version < latest { throw .schemaOutdated(current: version, required: latest) }
         return version == latest ? .current(version: version) : .newer(database: version, binary: latest)
+    }
+
+    /// `requireCurrent` for a process starting up: while the database is unreachable it retries
+    /// every second for up to `patience` (systemd may start workers alongside Postgres), then
+    /// gives up with the last error. An outdated schema fails at once: waiting will not fix it.
+    @discardableResult
+    public static func awaitCurrent(pool: PostgresPool, patience: Duration, onRetry: (RegistryError) -> Void = { _ in }) throws(RegistryError) -> Status {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            do {
+                return try requireCurrent(pool: pool)
+            } catch .database(.unavailable(let reason)) where ContinuousClock.now < deadline {
+                onRetry(.database(.unavailable(reason: reason)))
+                sleep(1)
+            }
+        }
     }
 }

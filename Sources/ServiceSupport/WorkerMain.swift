@@ -9,16 +9,29 @@ public enum WorkerMain {
     /// Runs `router` until SIGTERM/SIGINT; exits the process with 0 after a drain, 1 when it
     /// could not start.
     public static func run(service: String, options: WorkerOptions, router: Router) -> Never {
+        run(service: service, options: options) { _, _ in router }
+    }
+
+    /// Like `run(service:options:router:)`, but builds the router after logging is up, so its
+    /// start-up checks (schema version, configuration) are logged; a throw there exits 1.
+    public static func run(
+        service: String, options: WorkerOptions,
+        makeRouter: (_ environment: [String: String], _ logger: Logger) throws -> Router
+    ) -> Never {
         let environment = ProcessEnvironment.current
         JSONLogHandler.bootstrap(service: service, environment: environment)
         let logger = Logger(label: service)
         do {
+            let router = try makeRouter(environment, logger)
             let configuration = try options.configuration(environment: environment)
             let server = FastCGIServer(configuration: configuration, logger: logger) { request in
                 try router.respond(to: request)
             }
             try server.run()
             exit(0)
+        } catch let error as any HTTPError {
+            logger.critical("cannot start: \(error.message)", metadata: ["code": "\(error.code)"])
+            exit(1)
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             exit(1)

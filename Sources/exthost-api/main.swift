@@ -1,5 +1,10 @@
+import API
 import ArgumentParser
+import Cryptography
 import FastCGI
+import Logging
+import Postgres
+import Registry
 import ServiceSupport
 
 /// exthost-api: the FastCGI workers behind /api/ (publishing, registry, installs, keys).
@@ -7,15 +12,38 @@ struct ExthostAPI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exthost-api",
         abstract: "FastCGI workers for the exthost management API (behind nginx).",
+        discussion: """
+            Database: EXTHOST_DATABASE_URL, else libpq's PG* variables; the schema must be \
+            current (run `exthost admin migrate`). EXTHOST_DB_POOL_SIZE caps connections \
+            (default 16). EXTHOST_SECRETS_KEY (32 bytes as 64 hex digits or base64) enables \
+            install secrets; without it the secrets endpoints answer 503.
+            """,
         version: ExthostVersion.string
     )
 
     @OptionGroup var options: WorkerOptions
 
     func run() {
-        var router = Router()
-        router.addHealthRoutes()
-        WorkerMain.run(service: "exthost-api", options: options, router: router)
+        WorkerMain.run(service: "exthost-api", options: options) { environment, logger in
+            let poolSize = try environment["EXTHOST_DB_POOL_SIZE"].map { text in
+                guard let size = Int(text), (1...512).contains(size) else {
+                    throw ValidationError("EXTHOST_DB_POOL_SIZE must be a number from 1 to 512")
+                }
+                return size
+            } ?? 16
+            let pool = PostgresPool(.init(maxConnections: poolSize))
+            try Migrations.awaitCurrent(pool: pool, patience: .seconds(30)) { error in
+                logger.warning("waiting for the database: \(error.message)")
+            }
+            let secretsKey = try environment["EXTHOST_SECRETS_KEY"].map(SecretsKey.init(environmentValue:))
+            if secretsKey == nil {
+                logger.warning("EXTHOST_SECRETS_KEY is not set: install secrets are disabled (503 SECRETS_UNAVAILABLE)")
+            }
+            var router = Router()
+            router.addHealthRoutes()
+            router.addManagementRoutes(APIServices(pool: pool, secretsKey: secretsKey))
+            return router
+        }
     }
 }
 

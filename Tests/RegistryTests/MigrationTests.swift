@@ -1,4 +1,5 @@
 import ExthostCore
+import ExthostTesting
 import Foundation
 import Postgres
 import Registry

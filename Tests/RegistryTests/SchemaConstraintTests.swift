@@ -1,4 +1,5 @@
 import ExthostCore
+import ExthostTesting
 import Postgres
 import Registry
 import Testing

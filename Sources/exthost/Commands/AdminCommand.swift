@@ -6,14 +6,20 @@ import Registry
 struct AdminCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
-        abstract: "Administer the registry database (schema migrations).",
+        abstract: "Administer the registry database (schema migrations, API keys).",
         discussion: """
             The database is --database-url, else EXTHOST_DATABASE_URL, else libpq's PG* \
             variables (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD).
 
               eval "$(scripts/stack env)"; exthost admin migrate
+              KEY=$(exthost admin create-key --tenant "$TENANT" --role admin)
+              exthost admin list-keys
+              exthost admin revoke-key "$KEY"
             """,
-        subcommands: [AdminMigrateCommand.self, AdminSchemaVersionCommand.self]
+        subcommands: [
+            AdminMigrateCommand.self, AdminSchemaVersionCommand.self,
+            AdminCreateKeyCommand.self, AdminRevokeKeyCommand.self, AdminListKeysCommand.self,
+        ]
     )
 }
 

@@ -4,8 +4,8 @@ import Registry
 import Testing
 
 /// A database created empty for one test and dropped afterwards, on the stack's Postgres.
-enum FreshDatabase {
-    static func baseConninfo() throws -> String {
+public enum FreshDatabase {
+    public static func baseConninfo() throws -> String {
         let environment = ProcessInfo.processInfo.environment
         return try #require(
             environment["EXTHOST_DATABASE_URL"] ?? (environment["PGHOST"] != nil ? "" : nil),
@@ -13,13 +13,13 @@ enum FreshDatabase {
     }
 
     /// `base` pointed at `database`: a later `dbname` overrides the first in both libpq syntaxes.
-    static func conninfo(_ base: String, database: String) -> String {
+    public static func conninfo(_ base: String, database: String) -> String {
         guard base.contains("://") else { return base + " dbname=" + database }
         return base + (base.contains("?") ? "&" : "?") + "dbname=" + database
     }
 
     /// Runs `body` with a pool factory for a new empty database, dropping it afterwards.
-    static func with(_ body: (_ makePool: () -> PostgresPool) throws -> Void) throws {
+    public static func with(_ body: (_ makePool: () -> PostgresPool) throws -> Void) throws {
         let base = try baseConninfo()
         let name = "exthost_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         let admin = try PostgresConnection(conninfo: base)
@@ -30,7 +30,7 @@ enum FreshDatabase {
     }
 
     /// Runs `body` on a new database that has every migration applied.
-    static func migrated(_ body: (PostgresPool) throws -> Void) throws {
+    public static func migrated(_ body: (PostgresPool) throws -> Void) throws {
         try with { makePool in
             let pool = makePool()
             try MigrationRunner(pool: pool).apply()

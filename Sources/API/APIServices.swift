@@ -1,0 +1,49 @@
+import Cryptography
+import FastCGI
+import Postgres
+import Registry
+
+/// Everything the management API's handlers use, built once per process and shared by every
+/// worker thread.
+public struct APIServices: Sendable {
+    public let authenticator: Authenticator
+    public let catalog: Catalog
+    public let installs: InstallStore
+    public let secrets: InstallSecrets
+
+    public init(pool: PostgresPool, secretsKey: SecretsKey?) {
+        authenticator = Authenticator(keys: APIKeyStore(pool: pool))
+        catalog = Catalog(pool: pool)
+        installs = InstallStore(pool: pool)
+        secrets = InstallSecrets(pool: pool, key: secretsKey)
+    }
+
+    /// A handler that runs only for a verified key holding at least `role`; the role is checked
+    /// before the handler reads anything, so a member key learns nothing from a write endpoint.
+    func secured(_ role: APIRole, _ handler: @escaping @Sendable (Request, APIPrincipal) throws -> Response) -> Router.Handler {
+        let authenticator = self.authenticator
+        return { request in
+            let principal = try authenticator.authenticate(request)
+            try principal.require(role)
+            return try handler(request, principal)
+        }
+    }
+}
+
+extension Router {
+    /// Every `/api/` route of exthost-api except health.
+    public mutating func addManagementRoutes(_ services: APIServices) {
+        addCatalogRoutes(services)
+        addInstallRoutes(services)
+    }
+}
+
+extension Request {
+    /// The `:id` path parameter as a canonical uuid, else 400 naming `id`.
+    func uuidParameter(_ name: String = "id") throws(InputError) -> String {
+        guard let id = parameters[name].flatMap(UUIDText.normalized) else {
+            throw .invalidParameter(name, reason: "must be a uuid like 123e4567-e89b-12d3-a456-426614174000")
+        }
+        return id
+    }
+}

@@ -32,9 +32,10 @@ public struct APIServices: Sendable {
 
 extension Router {
     /// Every `/api/` route of exthost-api except health.
-    public mutating func addManagementRoutes(_ services: APIServices) {
+    public mutating func addManagementRoutes(_ services: APIServices, publishing: PublishingServices) {
         addCatalogRoutes(services)
         addInstallRoutes(services)
+        addUploadSessionRoutes(services, publishing)
     }
 }
 

@@ -27,13 +27,22 @@ public enum RegistryError: HTTPError, Equatable {
     case secretUnreadable(name: String)
     /// A value the registry refuses before any query (e.g. a tenant id that is not a uuid).
     case invalidValue(field: String, reason: String)
+    /// No upload session with this id for the caller's tenant.
+    case uploadNotFound(String)
+    /// The session was aborted, expired or failed; a new upload is needed.
+    case uploadClosed(String, state: String)
+    /// Another finalize of this upload is running.
+    case finalizeInProgress(String)
+    /// `publisher.name@version` is already published with other content (write-once).
+    case versionExists(extension: String, version: String, contentHash: String)
 
     public var status: HTTPStatus {
         switch self {
         case .schemaOutdated, .secretsUnavailable: .serviceUnavailable
         case .database(let error): error.status
         case .extensionNotFound, .versionNotFound, .installNotFound: .notFound
-        case .alreadyInstalled: .conflict
+        case .alreadyInstalled, .uploadClosed, .finalizeInProgress, .versionExists: .conflict
+        case .uploadNotFound: .notFound
         case .capabilitiesNotDeclared: .unprocessableEntity
         case .secretUnreadable: .internalServerError
         case .invalidValue: .badRequest
@@ -48,6 +57,10 @@ public enum RegistryError: HTTPError, Equatable {
         case .versionNotFound: "VERSION_NOT_FOUND"
         case .installNotFound: "INSTALL_NOT_FOUND"
         case .alreadyInstalled: "ALREADY_INSTALLED"
+        case .uploadNotFound: "UPLOAD_NOT_FOUND"
+        case .uploadClosed: "UPLOAD_CLOSED"
+        case .finalizeInProgress: "FINALIZE_IN_PROGRESS"
+        case .versionExists: "VERSION_EXISTS"
         case .capabilitiesNotDeclared: "CAPABILITY_NOT_DECLARED"
         case .secretsUnavailable: "SECRETS_UNAVAILABLE"
         case .secretUnreadable: "SECRET_UNREADABLE"
@@ -68,6 +81,11 @@ public enum RegistryError: HTTPError, Equatable {
             "this tenant already has extension \(extensionID) installed; PATCH that install to change its version"
         case .capabilitiesNotDeclared(let names, let version):
             "version \(version) does not declare \(names.joined(separator: ", ")); grant only capabilities it declares"
+        case .uploadNotFound(let id): "no upload \(id) for this tenant; start one with POST /api/ext-bundles/initiate-upload"
+        case .uploadClosed(let id, let state): "upload \(id) is \(state); start a new upload"
+        case .finalizeInProgress(let id): "upload \(id) is being finalized by another request; retry shortly"
+        case .versionExists(let reference, let version, let hash):
+            "\(reference) \(version) is already published with content \(hash); publish a new version number"
         case .secretsUnavailable: "install secrets are disabled: the server has no EXTHOST_SECRETS_KEY"
         case .secretUnreadable(let name): "secret \(name) cannot be decrypted with the configured key"
         case .invalidValue(let field, let reason): "\(field) \(reason)"
@@ -77,6 +95,7 @@ public enum RegistryError: HTTPError, Equatable {
     public var extraHeaders: [(name: String, value: String)] {
         switch self {
         case .database(let error): error.extraHeaders
+        case .finalizeInProgress: [(name: "Retry-After", value: "2")]
         default: []
         }
     }

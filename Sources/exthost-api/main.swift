@@ -41,7 +41,8 @@ struct ExthostAPI: ParsableCommand {
             }
             var router = Router()
             router.addHealthRoutes()
-            router.addManagementRoutes(APIServices(pool: pool, secretsKey: secretsKey))
+            let publishing = try PublishingServices(environment: environment, pool: pool, logger: logger)
+            router.addManagementRoutes(APIServices(pool: pool, secretsKey: secretsKey), publishing: publishing)
             return router
         }
     }

@@ -39,6 +39,14 @@ public struct FieldReader {
         return bool
     }
 
+    /// A whole number (no fraction or exponent that leaves one) within `range`.
+    public mutating func integer(_ key: String, required: Bool = false, in range: ClosedRange<Int64> = Int64.min...Int64.max) throws(InputError) -> Int64? {
+        guard let value = try member(key, required: required) else { return nil }
+        guard let number = value.numberValue?.intValue.map(Int64.init) else { throw .wrongType(path.appending(key), expected: "a whole number") }
+        guard range.contains(number) else { throw .invalidValue(path.appending(key), reason: "must be between \(range.lowerBound) and \(range.upperBound)") }
+        return number
+    }
+
     public mutating func object(_ key: String, required: Bool = false) throws(InputError) -> JSONObject? {
         guard let value = try member(key, required: required) else { return nil }
         guard let object = value.objectValue else { throw .wrongType(path.appending(key), expected: "an object") }

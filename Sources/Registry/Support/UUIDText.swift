@@ -1,3 +1,4 @@
+import Cryptography
 import ExthostCore
 
 /// The canonical text form of a UUID, the only form the registry accepts as an id.
@@ -15,5 +16,16 @@ public enum UUIDText {
             }
         }
         return text.lowercased()
+    }
+
+    /// A random (version 4) uuid in canonical form.
+    public static func random() -> String {
+        var bytes = SecureRandom.bytes(16)
+        bytes[6] = bytes[6] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        let hex = Hex.encode(bytes)
+        let utf8 = Array(hex.utf8)
+        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(decoding: utf8[$0], as: UTF8.self) }
+        return groups.joined(separator: "-")
     }
 }

@@ -11,10 +11,14 @@ public protocol HTTPError: Error {
     var extraHeaders: [(name: String, value: String)] { get }
     /// Where in the request the problem is (`config.theme`, `id`), for 400s about one field.
     var field: String? { get }
+    /// More members of the error object, each a name and its value already serialized as JSON
+    /// (the manifest's `issues` list on a 422), so every issue reaches the client at once.
+    var extraMembers: [(name: String, json: String)] { get }
 }
 
 extension HTTPError {
     public var extraHeaders: [(name: String, value: String)] { [] }
     public var field: String? { nil }
+    public var extraMembers: [(name: String, json: String)] { [] }
 }
 

@@ -60,9 +60,10 @@ public enum RequestError: Error, Equatable, Sendable, HTTPError {
 
 extension Response {
     /// The one rendering of an error: `{"error":{"code","message","requestId"}}`, plus `field`
-    /// when the error names the request field at fault.
+    /// when the error names the request field at fault and any `extraMembers` (e.g. `issues`).
     public static func error(_ error: any HTTPError, requestID: String) -> Response {
-        let field = error.field.map { ",\"field\":" + JSONString.quote($0) } ?? ""
+        var field = error.field.map { ",\"field\":" + JSONString.quote($0) } ?? ""
+        for member in error.extraMembers { field += "," + JSONString.quote(member.name) + ":" + member.json }
         let body = "{\"error\":{\"code\":\(JSONString.quote(error.code)),\"message\":\(JSONString.quote(error.message))\(field),\"requestId\":\(JSONString.quote(requestID))}}"
         var response = Response.json(body, status: error.status)
         for field in error.extraHeaders { try? response.headers.set(field.name, field.value) }

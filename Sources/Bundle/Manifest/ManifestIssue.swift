@@ -86,4 +86,8 @@ public enum ManifestError: Error, Sendable, Equatable, HTTPError {
     public var issuesJSON: JSONValue {
         .array(issues.map(\.jsonValue))
     }
+
+    public var extraMembers: [(name: String, json: String)] {
+        [(name: "issues", json: issuesJSON.serialized())]
+    }
 }

@@ -62,6 +62,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Domain: the per-node content-hash tree that nginx and the runner read (DESIGN §6, §8).
+        .target(name: "ContentCache", dependencies: ["Bundle", "Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
+
         // Wiring shared by the executables: worker options, JSON logs, version.
         .target(
             name: "ServiceSupport",
@@ -112,6 +115,7 @@ let package = Package(
             exclude: ["tools"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ContentCacheTests", dependencies: ["ContentCache", "Bundle", "Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "BundleTests", dependencies: ["Bundle", "Zstd", "Cryptography", "JSON"], swiftSettings: swiftSettings),

@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "exthost-api", targets: ["exthost-api"]),
         .executable(name: "exthost-runner", targets: ["exthost-runner"]),
         .executable(name: "exthost", targets: ["exthost"]),
+        .executable(name: "exthost-cachefill", targets: ["exthost-cachefill"]),
         .library(name: "FastCGI", targets: ["FastCGI"]),
         .library(name: "Cryptography", targets: ["Cryptography"]),
         .library(name: "Bundle", targets: ["Bundle"]),
@@ -65,6 +66,26 @@ let package = Package(
         // Domain: the per-node content-hash tree that nginx and the runner read (DESIGN §6, §8).
         .target(name: "ContentCache", dependencies: ["Bundle", "Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
 
+        // The cache-fill daemon's engine and the client the runner uses to ask it for a fill.
+        .target(
+            name: "CacheFill",
+            dependencies: [
+                "ContentCache", "Registry", "Postgres", "BundleStore", "Bundle", "Cryptography", "JSON", "ExthostCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // exthost-runner's handlers: UI cache misses now, extension execution (issue 8) next.
+        .target(
+            name: "Runner",
+            dependencies: [
+                "FastCGI", "CacheFill", "ContentCache", "Registry", "Postgres", "API", "JSON", "ExthostCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Wiring shared by the executables: worker options, JSON logs, version.
         .target(
             name: "ServiceSupport",
@@ -79,7 +100,12 @@ let package = Package(
 
         // Thin executables.
         .executableTarget(name: "exthost-api", dependencies: ["API", "Registry", "Postgres", "FastCGI", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
-        .executableTarget(name: "exthost-runner", dependencies: ["FastCGI", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "exthost-cachefill",
+            dependencies: ["CacheFill", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "exthost-runner", dependencies: ["Runner", "Registry", "Postgres", "FastCGI", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "exthost",
             dependencies: ["ServiceSupport", "Bundle", "BundleStore", "HTTPClient", "Cryptography", "Registry", "Postgres", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -115,6 +141,8 @@ let package = Package(
             exclude: ["tools"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "FastCGI", "ExthostCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "CacheFillTests", dependencies: ["CacheFill", "ContentCache", "ExthostCore", "ExthostTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "ContentCacheTests", dependencies: ["ContentCache", "Bundle", "Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),

@@ -36,6 +36,9 @@ extension Router {
         addCatalogRoutes(services)
         addInstallRoutes(services)
         addUploadSessionRoutes(services, publishing)
+        addUploadProxyRoutes(services, publishing)
+        addFinalizeRoutes(services, publishing)
+        addSignedUploadRoutes(publishing)
     }
 }
 

@@ -25,6 +25,14 @@ public final class RequestBody {
     /// Reads the next chunk into the front of `buffer` (whose count is the chunk size); returns
     /// how many bytes arrived, 0 once the body is complete.
     public func read(into buffer: inout [UInt8]) throws(RequestError) -> Int {
+        let result = buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(RequestError) -> Int in try read(into: raw) }
+        }
+        return try result.get()
+    }
+
+    /// Like `read(into:)` for an array, into memory the caller owns (e.g. a store's upload buffer).
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(RequestError) -> Int {
         if finished || buffer.isEmpty { return 0 }
         var wanted = buffer.count
         if let expected = expectedLength { wanted = min(wanted, expected - bytesRead) }
@@ -32,14 +40,7 @@ public final class RequestBody {
             finished = true
             return 0
         }
-        var source = self.source
-        let result = buffer.withUnsafeMutableBytes { raw in
-            Result { () throws(RequestError) -> Int in
-                try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<wanted]))
-            }
-        }
-        self.source = source
-        let count = try result.get()
+        let count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]))
         bytesRead += count
         if count == 0 {
             finished = true

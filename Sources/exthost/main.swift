@@ -15,6 +15,7 @@ struct Exthost: ParsableCommand {
         version: ExthostVersion.string,
         subcommands: [
             KeygenCommand.self, PackCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self,
+            PublishCommand.self,
             ExtractCommand.self, DigestCommand.self, StoreCommand.self, AdminCommand.self,
         ]
     )

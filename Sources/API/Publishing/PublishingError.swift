@@ -17,25 +17,31 @@ public enum PublishingError: HTTPError, Equatable {
     case uploadIncomplete(String)
     /// The client stopped sending before the declared size arrived.
     case uploadInterrupted
+    /// Every upload-proxy slot of this worker is streaming a body; retry after the given seconds.
+    case uploadsBusy(retryAfterSeconds: Int)
+    /// The upload-proxy body is longer than its declared `size`.
+    case exceedsDeclaredSize(declared: Int64)
 
     public var status: HTTPStatus {
         switch self {
-        case .bundleTooLarge: .payloadTooLarge
+        case .bundleTooLarge, .exceedsDeclaredSize: .payloadTooLarge
         case .unsupportedMediaType, .notZstd: .unsupportedMediaType
         case .sizeMismatch, .hashMismatch, .uploadInterrupted: .badRequest
         case .uploadIncomplete: .conflict
+        case .uploadsBusy: .tooManyRequests
         }
     }
 
     public var code: String {
         switch self {
-        case .bundleTooLarge: "BUNDLE_TOO_LARGE"
+        case .bundleTooLarge, .exceedsDeclaredSize: "BUNDLE_TOO_LARGE"
         case .unsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE"
         case .notZstd: "NOT_ZSTD"
         case .sizeMismatch: "SIZE_MISMATCH"
         case .hashMismatch: "HASH_MISMATCH"
         case .uploadIncomplete: "UPLOAD_INCOMPLETE"
         case .uploadInterrupted: "UPLOAD_INTERRUPTED"
+        case .uploadsBusy: "UPLOADS_BUSY"
         }
     }
 
@@ -49,12 +55,19 @@ public enum PublishingError: HTTPError, Equatable {
         case .hashMismatch(let declared, let actual): "declared \(declared) but the uploaded bytes hash to \(actual)"
         case .uploadIncomplete(let id): "upload \(id) has no complete object in staging yet; PUT the bundle (or its parts) first"
         case .uploadInterrupted: "the upload stopped before the declared size arrived; nothing was registered"
+        case .uploadsBusy(let seconds): "every upload slot of this server is busy; retry in \(seconds) seconds or use initiate-upload"
+        case .exceedsDeclaredSize(let declared): "the body is longer than the declared size of \(declared) bytes"
         }
+    }
+
+    public var extraHeaders: [(name: String, value: String)] {
+        if case .uploadsBusy(let seconds) = self { return [("Retry-After", String(seconds))] }
+        return []
     }
 
     public var field: String? {
         switch self {
-        case .sizeMismatch: "size"
+        case .sizeMismatch, .exceedsDeclaredSize: "size"
         case .hashMismatch: "declaredHash"
         default: nil
         }

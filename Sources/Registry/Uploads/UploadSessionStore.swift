@@ -43,6 +43,19 @@ public struct UploadSessionStore: Sendable {
         }
     }
 
+    /// Session `id` of whichever tenant opened it: only for requests that carry a URL signed for
+    /// this id (the file store's presigned uploads), where the signature is the credential.
+    public func find(signedUploadID id: String) throws(RegistryError) -> UploadSession {
+        try databaseCall {
+            try pool.withConnection { connection in
+                guard let row = try connection.query(Self.select + " WHERE s.id = $1", [.text(id)]).rows.first else {
+                    throw RegistryError.uploadNotFound(id)
+                }
+                return try Self.decode(row)
+            }
+        }
+    }
+
     /// The outcome of trying to start a finalize.
     public enum Claim: Sendable, Equatable {
         /// This caller now owns the session (state `finalizing`).

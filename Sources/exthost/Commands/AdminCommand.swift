@@ -19,6 +19,7 @@ struct AdminCommand: ParsableCommand {
         subcommands: [
             AdminMigrateCommand.self, AdminSchemaVersionCommand.self,
             AdminCreateKeyCommand.self, AdminRevokeKeyCommand.self, AdminListKeysCommand.self,
+            AdminGCCommand.self,
         ]
     )
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Bundle
-import Glibc
 
 /// `exthost pack`: a reproducible bundle from a source directory.
 struct PackCommand: ParsableCommand {
@@ -24,28 +23,9 @@ struct PackCommand: ParsableCommand {
     var output = "bundle.tar.zst"
 
     func run() throws {
-        let manifestBytes = try cliAttempt("cannot read \(directory)/manifest.json") {
-            try LocalFiles.readBytes("\(directory)/manifest.json", limit: ManifestValidator.maxManifestBytes)
-        }
-        do {
-            _ = try ManifestValidator.validate(manifestBytes)
-        } catch {
-            printIssues(error.issues)
-            throw CLIError("manifest.json is invalid (\(error.issues.count) issue\(error.issues.count == 1 ? "" : "s")); nothing was packed")
-        }
-        let digest = try cliAttempt("cannot pack \(directory)") {
-            try BundlePacker.pack(directory: directory, toFile: output)
-        }
-        // The packed bundle goes through the same checks as an upload, so what packs also publishes.
-        let scan = try cliAttempt("packed bundle failed its own check") { try BundleReader.scan(fromFile: output) }
-        let verdict = BundleVerification(scan: scan, signature: nil, policy: SignaturePolicy(trustStore: nil), now: 0)
-        guard let manifest = verdict.manifest else {
-            unlink(output)
-            printIssues(verdict.manifestIssues)
-            throw CLIError("the manifest names files the directory lacks; nothing was packed")
-        }
-        print("\(digest.contentHash)  \(digest.size) bytes  \(output)")
-        print("\(manifest.extensionId) \(manifest.version), \(scan.entries.count) entries, \(scan.fileBytes) bytes of files")
+        let bundle = try PublishableBundle.pack(directory: directory, into: output)
+        print("\(bundle.contentHash)  \(bundle.size) bytes  \(output)")
+        print("\(bundle.manifest.extensionId) \(bundle.manifest.version), \(bundle.scan.entries.count) entries, \(bundle.scan.fileBytes) bytes of files")
     }
 }
 

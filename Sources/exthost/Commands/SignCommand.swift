@@ -33,23 +33,11 @@ struct SignCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let privateKey = try cliAttempt("cannot load the key \(key)") { try PrivateKey(pem: LocalFiles.readText(key)) }
-        let certificate = try cliAttempt("cannot load the certificate \(cert)") { try Certificate(pem: LocalFiles.readText(cert)) }
         let chosen = try algorithm.map { name in try cliAttempt("--algorithm") { try SignatureAlgorithm(named: name) } }
-        let scan = try cliAttempt("\(bundle) is not a valid bundle") { try BundleReader.scan(fromFile: bundle) }
-        let verdict = BundleVerification(scan: scan, signature: nil, policy: SignaturePolicy(trustStore: nil), now: 0)
-        guard let manifest = verdict.manifest else {
-            printIssues(verdict.manifestIssues)
-            throw CLIError("the bundle's manifest is invalid; refusing to sign it")
-        }
-        guard certificate.subjectCommonName == manifest.publisher else {
-            throw CLIError("SIGNER_MISMATCH: the certificate CN \(certificate.subjectCommonName ?? "(none)") is not the manifest publisher \(manifest.publisher)")
-        }
-        let signature = try cliAttempt("cannot sign") {
-            try BundleSignature.sign(scan.contentHash, key: privateKey, certificate: certificate, algorithm: chosen)
-        }
+        let checked = try PublishableBundle.check(bundle, refusal: "the bundle's manifest is invalid; refusing to sign it")
+        let signature = try checked.sign(keyPath: key, certPath: cert, algorithm: chosen)
         let path = output ?? bundle + ".sig"
         try LocalFiles.write(signature.jsonValue.serializedBytes(.pretty) + [0x0A], to: path, overwrite: true)
-        print("\(path)  \(signature.algorithm.rawValue) over \(scan.contentHash) by CN=\(manifest.publisher)")
+        print("\(path)  \(signature.algorithm.rawValue) over \(checked.contentHash) by CN=\(checked.manifest.publisher)")
     }
 }

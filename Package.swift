@@ -132,7 +132,7 @@ let package = Package(
         // Test support shared by the test targets: fresh databases on the stack's Postgres.
         .target(name: "ExthostTesting", dependencies: ["Registry", "Postgres"], path: "Tests/ExthostTesting", swiftSettings: swiftSettings),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Postgres", "Cryptography", "JSON", "ExthostCore", "ExthostTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "APITests", dependencies: ["API", "Registry", "Postgres", "FastCGI", "JSON", "ExthostCore", "ExthostTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "APITests", dependencies: ["API", "Registry", "Postgres", "FastCGI", "JSON", "Bundle", "BundleStore", "Cryptography", "Zstd", "ExthostCore", "ExthostTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(

@@ -103,6 +103,8 @@ final class AcceptThread {
     /// Reads and drops what the handler left unread so a kept connection stays in sync; false
     /// when too much remains or the body failed, and the connection must be closed.
     private func discardRest(of body: RequestBody) -> Bool {
+        // A refused upload (413, 429) must not wait for a slow client to send what is left.
+        if let expected = body.expectedLength, expected - body.bytesRead > Self.maxDiscardBytes { return false }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var discarded = 0
         while discarded <= Self.maxDiscardBytes {

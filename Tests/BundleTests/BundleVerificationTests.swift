@@ -34,8 +34,8 @@ enum SignatureFault: String, CaseIterable, Sendable {
 
     var expectedCode: String {
         switch self {
-        case .missing: "SIGNATURE_MISSING"
-        case .untrusted: "CERTIFICATE_UNTRUSTED"
+        case .missing: "SIGNATURE_REQUIRED"
+        case .untrusted: "SIGNER_UNTRUSTED"
         case .expired: "CERTIFICATE_EXPIRED"
         case .signerMismatch: "SIGNER_MISMATCH"
         case .overAnotherHash: "SIGNATURE_INVALID"

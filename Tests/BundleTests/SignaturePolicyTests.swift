@@ -115,13 +115,13 @@ func refusalCode(_ body: () throws(BundleSignatureError) -> Void) -> String {
         let signature = try BundleSignature.sign(F.hash, key: F.ed25519Key, certificate: try F.issued())
         #expect(refusalCode { () throws(BundleSignatureError) in
             _ = try F.trustingOtherCA.evaluate(signature, contentHash: F.hash, publisher: "acme", now: F.now)
-        } == "CERTIFICATE_UNTRUSTED")
+        } == "SIGNER_UNTRUSTED")
 
         let selfSigned = try Certificate.selfSigned(commonName: "acme", key: F.ed25519Key, days: 10, isCA: false)
         let unpinned = try BundleSignature.sign(F.hash, key: F.ed25519Key, certificate: selfSigned)
         #expect(refusalCode { () throws(BundleSignatureError) in
             _ = try F.trustingCA.evaluate(unpinned, contentHash: F.hash, publisher: "acme", now: F.now)
-        } == "CERTIFICATE_UNTRUSTED")
+        } == "SIGNER_UNTRUSTED")
     }
 
     @Test func theValidityPeriodIsCheckedAtTheGivenTime() throws {
@@ -204,7 +204,7 @@ func refusalCode(_ body: () throws(BundleSignatureError) -> Void) -> String {
         let signature = try BundleSignature.sign(F.otherHash, key: F.ed25519Key, certificate: try F.issued("mallory"))
         #expect(refusalCode { () throws(BundleSignatureError) in
             _ = try F.trustingOtherCA.evaluate(signature, contentHash: F.hash, publisher: "acme", now: F.now)
-        } == "CERTIFICATE_UNTRUSTED")
+        } == "SIGNER_UNTRUSTED")
         #expect(refusalCode { () throws(BundleSignatureError) in
             _ = try F.trustingCA.evaluate(signature, contentHash: F.hash, publisher: "acme", now: F.now)
         } == "SIGNER_MISMATCH")
@@ -218,8 +218,8 @@ func refusalCode(_ body: () throws(BundleSignatureError) -> Void) -> String {
             .signer(.certificateExpired(subject: "CN=a", notAfter: 0)),
         ]
         #expect(Set(errors.map(\.code)) == [
-            "SIGNATURE_MISSING", "SIGNATURE_MALFORMED", "SIGNER_MISMATCH", "KEY_CERTIFICATE_MISMATCH", "SIGNATURE_INVALID",
-            "SIGNATURE_ALGORITHM_MISMATCH", "SIGNATURE_ALGORITHM_UNSUPPORTED", "CERTIFICATE_UNTRUSTED", "CERTIFICATE_EXPIRED",
+            "SIGNATURE_REQUIRED", "SIGNATURE_MALFORMED", "SIGNER_MISMATCH", "KEY_CERTIFICATE_MISMATCH", "SIGNATURE_INVALID",
+            "SIGNATURE_ALGORITHM_MISMATCH", "SIGNATURE_ALGORITHM_UNSUPPORTED", "SIGNER_UNTRUSTED", "CERTIFICATE_EXPIRED",
         ])
         #expect(errors.allSatisfy { $0.status.code == 422 && !$0.message.isEmpty })
         #expect(BundleSignatureError.publisherMismatch(certificateName: nil, publisher: "acme").message.contains("(none)"))

@@ -1,8 +1,12 @@
 """Shared helpers for the integration tests: error-shape checks, API keys and catalog seeding."""
+import contextlib
 import json
 import os
+import pathlib
 import subprocess
 import uuid
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def assert_error(response, status, code, field=None):
@@ -63,3 +67,23 @@ def seed_extension(stack, publisher, name, versions):
             VALUES ('{ext_id}', {sql_literal(version)}, 'exthost-wasm@1', 'dist/main.wasm', '[{{"method":"GET","path":"/hello"}}]',
                     {ui_sql}, ARRAY(SELECT jsonb_array_elements_text({sql_literal(json.dumps(capabilities))}::jsonb)), '{content_hash}', '{{}}')""")
     return ext_id
+
+
+@contextlib.contextmanager
+def workers_with(stack, **settings):
+    """Restarts the stack's workers with `settings` added to their environment (scripts/stack
+    restarts them when the environment changes), then restores what the stack had before."""
+    def start(values):
+        env = dict(os.environ)
+        env.update(stack)
+        for name in settings:
+            env.pop(name, None)
+        env.update(values)
+        result = subprocess.run([str(ROOT / "scripts" / "stack"), "start"], env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    start({name: str(value) for name, value in settings.items()})
+    try:
+        yield
+    finally:
+        start({name: stack[name] for name in settings if name in stack})

@@ -10,6 +10,7 @@ outside exthost, and plain HTTP to the presigned URLs that initiate-upload answe
     response = finalize(http, base_url, admin_key, answer["uploadId"], signature=sign(stack, bundle, *keys))
 """
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -147,10 +148,18 @@ def initiate(http, base_url, api_key, bundle, declared_hash=None, size=None):
 
 
 def _store_session():
-    # The presigned URLs point at S3 (moto over http here); proxies from the environment must not apply.
+    # Presigned URLs point at S3 (moto over http here) or, with the file store, at the api through
+    # nginx (https with the stack's CA); proxies from the environment must not apply.
     session = requests.Session()
     session.trust_env = False
+    session.verify = _stack_ca() or True
     return session
+
+
+@functools.cache
+def _stack_ca():
+    from conftest import _stack_env
+    return _stack_env().get("EXTHOST_CA")
 
 
 def put_presigned(answer, bundle):

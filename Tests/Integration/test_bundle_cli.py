@@ -626,25 +626,25 @@ def test_a_certificate_from_another_ca_is_untrusted(cli, keys, work):
     cli.run("sign", "bundle.tar.zst", "--key", keys / "foreign" / "key.pem", "--cert", keys / "foreign" / "cert.pem",
             cwd=work)
     report = cli.verify_json("bundle.tar.zst", "--trust-bundle", keys / "ca" / "ca.cert.pem", cwd=work, expect=1)
-    assert signature_error(report) == "CERTIFICATE_UNTRUSTED"
+    assert signature_error(report) == "SIGNER_UNTRUSTED"
     trusted = cli.verify_json("bundle.tar.zst", "--trust-bundle", keys / "other-ca" / "ca.cert.pem", cwd=work, expect=0)
     assert trusted["signature"]["trusted"] is True
 
 
 def test_a_trust_bundle_requires_a_signature(cli, keys, work):
     report = cli.verify_json("bundle.tar.zst", "--trust-bundle", keys / "ca" / "ca.cert.pem", cwd=work, expect=1)
-    assert signature_error(report) == "SIGNATURE_MISSING"
+    assert signature_error(report) == "SIGNATURE_REQUIRED"
     assert cli.verify_json("bundle.tar.zst", cwd=work, expect=0)["signature"] == {"checked": True, "signed": False}
 
 
 def test_signing_trust_bundle_is_read_from_the_environment(cli, keys, work):
     env = {"SIGNING_TRUST_BUNDLE": str(keys / "ca" / "ca.cert.pem")}
-    assert signature_error(cli.verify_json("bundle.tar.zst", cwd=work, expect=1, env=env)) == "SIGNATURE_MISSING"
+    assert signature_error(cli.verify_json("bundle.tar.zst", cwd=work, expect=1, env=env)) == "SIGNATURE_REQUIRED"
     cli.run("sign", "bundle.tar.zst", "--key", keys / "ecdsa-p256" / "key.pem", "--cert",
             keys / "ecdsa-p256" / "cert.pem", cwd=work)
     assert cli.verify_json("bundle.tar.zst", cwd=work, expect=0, env=env)["signature"]["trusted"] is True
     other = {"SIGNING_TRUST_BUNDLE": str(keys / "other-ca" / "ca.cert.pem")}
-    assert signature_error(cli.verify_json("bundle.tar.zst", cwd=work, expect=1, env=other)) == "CERTIFICATE_UNTRUSTED"
+    assert signature_error(cli.verify_json("bundle.tar.zst", cwd=work, expect=1, env=other)) == "SIGNER_UNTRUSTED"
     # --trust-bundle wins over the environment.
     cli.verify_json("bundle.tar.zst", "--trust-bundle", keys / "ca" / "ca.cert.pem", cwd=work, expect=0, env=other)
 

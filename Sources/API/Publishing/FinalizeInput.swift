@@ -25,7 +25,7 @@ struct FinalizeRequest {
         var members = FieldReader(JSONObject(body.object.filter { $0.key != "parts" }.map { ($0.key, $0.value) }), path: body.path)
         uploadID = try UploadInput.uploadID(&members)
         declaredHash = try members.string("declaredHash", maxLength: 80).map { text throws(InputError) in
-            try UploadInput.contentHash(text, field: members.path.appending("declaredHash"))
+            try UploadInput.contentHash(text, field: body.path.appending("declaredHash"))
         }
         let signatureObject = try members.object("signature")
         try members.finish()

@@ -12,7 +12,7 @@ extension Router {
     /// Everything that can be judged from the key, the query and the headers is judged before a
     /// slot is taken; the slot is taken before the first byte of the body is read.
     mutating func addUploadProxyRoutes(_ services: APIServices, _ publishing: PublishingServices) {
-        let slots = UploadSlots(capacity: Self.uploadSlotCapacity(publishing))
+        let slots = UploadSlots(capacity: publishing.limits.uploadSlots)
         post("/api/ext-bundles/upload-proxy", services.secured(.admin) { request, principal in
             let input = try UploadProxyInput(request, limits: publishing.limits)
             let receipt = try slots.withSlot { buffer in
@@ -25,16 +25,5 @@ extension Router {
                 "expiresAt": .string(receipt.expiresAt),
             ], status: .created)
         })
-    }
-
-    /// `EXTHOST_UPLOAD_SLOTS`; routes are added after the checks that may stop the process, so a
-    /// bad value is logged as critical and the default is used.
-    private static func uploadSlotCapacity(_ publishing: PublishingServices) -> Int {
-        do {
-            return try UploadSlots.capacity(environmentValue: UploadSlots.environmentValue)
-        } catch {
-            publishing.logger.critical("\(error.message); using \(UploadSlots.defaultCapacity) upload slots")
-            return UploadSlots.defaultCapacity
-        }
     }
 }

@@ -2,7 +2,6 @@ import Bundle
 import BundleStore
 import Cryptography
 import FastCGI
-import Glibc
 import Registry
 
 /// What upload-proxy answers once the body is complete in staging.

@@ -96,15 +96,7 @@ struct UploadAborter {
     }
 }
 
-/// Removes whatever staging holds for `session`: its multipart upload and its object (both
-/// idempotent, so a repeat after a crash is harmless).
+/// Removes whatever staging holds for `session` (see `BundleStore.discardStaging`).
 func discardStaging(of session: UploadSession, store: any BundleStore) throws {
-    if let multipartID = session.multipartID {
-        do {
-            try store.abortMultipart(session.stagingKey, multipartId: multipartID)
-        } catch .notFound, .invalidMultipart {
-            // Already completed or aborted.
-        }
-    }
-    try store.delete(session.stagingKey)
+    try store.discardStaging(key: session.stagingKey, multipartId: session.multipartID)
 }

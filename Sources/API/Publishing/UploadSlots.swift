@@ -1,5 +1,3 @@
-import ExthostCore
-import Glibc
 import Synchronization
 
 /// The thread and memory budget of upload-proxy: at most `capacity` handlers stream a body at
@@ -12,8 +10,6 @@ import Synchronization
 /// is bounded by `capacity` parts whichever threads served the uploads (a buffer freed by each
 /// request would instead stay cached in that thread's malloc arena, one per thread).
 final class UploadSlots: Sendable {
-    /// `EXTHOST_UPLOAD_SLOTS` when unset.
-    static let defaultCapacity = 4
     /// What a refused client is told to wait, in seconds; an upload holds its slot for as long
     /// as the client takes, so an immediate retry would only be refused again.
     static let retryAfterSeconds = 5
@@ -48,19 +44,6 @@ final class UploadSlots: Sendable {
             }
         }
         return try body(buffer)
-    }
-
-    /// `EXTHOST_UPLOAD_SLOTS` from the process environment: 1 to 1024, default 4.
-    static func capacity(environmentValue text: String?) throws(PublishingConfigurationError) -> Int {
-        guard let text, !text.isEmpty else { return defaultCapacity }
-        guard let value = Int(text), (1...1024).contains(value) else {
-            throw .invalid(name: "EXTHOST_UPLOAD_SLOTS", reason: "must be a number from 1 to 1024 (keep it below EXTHOST_THREADS)")
-        }
-        return value
-    }
-
-    static var environmentValue: String? {
-        getenv("EXTHOST_UPLOAD_SLOTS").map { String(cString: $0) }
     }
 }
 

@@ -77,11 +77,13 @@ public enum BundleSignatureError: HTTPError, Equatable {
 
     public var code: String {
         switch self {
-        case .missing: "SIGNATURE_MISSING"
+        case .missing: "SIGNATURE_REQUIRED"
         case .malformed: "SIGNATURE_MALFORMED"
         case .publisherMismatch: "SIGNER_MISMATCH"
         case .keyDoesNotMatchCertificate: "KEY_CERTIFICATE_MISMATCH"
         case .signature(let error): error.code
+        // The publishing API's names (issue 6): the bundle's signer is untrusted, whatever the chain.
+        case .signer(.certificateUntrusted): "SIGNER_UNTRUSTED"
         case .signer(let error): error.code
         }
     }

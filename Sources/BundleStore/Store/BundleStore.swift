@@ -61,4 +61,17 @@ extension BundleStore {
     public func stagingKey(uploadId: String) throws(BundleStoreError) -> String { try keys.stagingKey(uploadId: uploadId) }
 
     public func exists(_ key: String) throws(BundleStoreError) -> Bool { try info(key) != nil }
+
+    /// Removes whatever staging holds for one upload: its multipart upload (when it has one)
+    /// and its object. Both steps are idempotent, so a repeat after a crash is harmless.
+    public func discardStaging(key: String, multipartId: String?) throws(BundleStoreError) {
+        if let multipartId {
+            do {
+                try abortMultipart(key, multipartId: multipartId)
+            } catch .notFound, .invalidMultipart {
+                // Completed or aborted already.
+            }
+        }
+        try delete(key)
+    }
 }

@@ -167,14 +167,7 @@ final class StoreCollector {
     }
 
     private func expire(_ session: UploadSession) throws {
-        if let multipartID = session.multipartID {
-            do throws(BundleStoreError) {
-                try store.abortMultipart(session.stagingKey, multipartId: multipartID)
-            } catch .notFound, .invalidMultipart {
-                // Completed or aborted already.
-            }
-        }
-        try store.delete(session.stagingKey)
+        try store.discardStaging(key: session.stagingKey, multipartId: session.multipartID)
         try sessions.markExpired(tenantID: session.tenantID, id: session.id)
     }
 

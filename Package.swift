@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "Runner",
             dependencies: [
-                "FastCGI", "CacheFill", "ContentCache", "Registry", "Postgres", "API", "JSON", "ExthostCore",
+                "FastCGI", "CacheFill", "ContentCache", "Registry", "Postgres", "API", "Bundle", "JSON", "ExthostCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -141,7 +141,7 @@ let package = Package(
             exclude: ["tools"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "FastCGI", "ExthostCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "FastCGI", "Bundle", "ContentCache", "ExthostCore", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "CacheFillTests", dependencies: ["CacheFill", "ContentCache", "ExthostCore", "ExthostTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "ContentCacheTests", dependencies: ["ContentCache", "Bundle", "Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd", "ExthostCore"], swiftSettings: swiftSettings),

@@ -1,5 +1,11 @@
 import ArgumentParser
+import CacheFill
+import ContentCache
 import FastCGI
+import Logging
+import Postgres
+import Registry
+import Runner
 import ServiceSupport
 
 /// exthost-runner: the FastCGI workers behind /api/ext/ (handler execution) and UI cache misses.
@@ -7,15 +13,35 @@ struct ExthostRunner: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exthost-runner",
         abstract: "FastCGI workers that execute extension handlers and answer UI cache misses (behind nginx).",
+        discussion: """
+            Database: EXTHOST_DATABASE_URL, else libpq's PG* variables; the schema must be current \
+            (run `exthost admin migrate`). EXTHOST_DB_POOL_SIZE caps connections (default 16). \
+            UI misses: EXTHOST_CACHE_DIR (default /var/cache/exthost, the tree nginx serves), \
+            EXTHOST_CACHEFILL_SOCKET (default /run/exthost/cachefill.sock), and \
+            EXT_GATEWAY_TIMEOUT_MS (default 10000), how long a miss waits for a fill.
+            """,
         version: ExthostVersion.string
     )
 
     @OptionGroup var options: WorkerOptions
 
     func run() {
-        var router = Router()
-        router.addHealthRoutes()
-        WorkerMain.run(service: "exthost-runner", options: options, router: router)
+        WorkerMain.run(service: "exthost-runner", options: options) { environment, logger in
+            let settings = try RunnerConfiguration(environment: environment)
+            let pool = PostgresPool(.init(maxConnections: settings.databasePoolSize))
+            try Migrations.awaitCurrent(pool: pool, patience: .seconds(30)) { error in
+                logger.warning("waiting for the database: \(error.message)")
+            }
+            var router = Router()
+            router.addHealthRoutes()
+            router.addUIMissRoute(UIMissHandler(
+                layout: ContentCacheLayout(root: settings.cacheRoot),
+                pairs: BundleDelivery(pool: pool),
+                filler: CacheFillClient(socketPath: settings.cacheFillSocket),
+                fillTimeout: settings.gatewayTimeout,
+                logger: logger))
+            return router
+        }
     }
 }
 

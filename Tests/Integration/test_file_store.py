@@ -84,7 +84,7 @@ def test_altered_expired_and_replayed_urls_are_403(stack, base_url, http, admin,
 
 
 def test_multipart_parts_go_to_signed_part_urls(stack, base_url, http, admin, file_store, tmp_path):
-    path = bundle(stack, tmp_path, padding=12 * MIB)
+    path = bundle(stack, tmp_path, padding=20 * MIB)
     answer = initiate(http, base_url, admin, path).json()
     assert answer["strategy"] == "multipart" and len(answer["parts"]) >= 2
     parts = []

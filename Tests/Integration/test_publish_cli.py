@@ -22,7 +22,7 @@ from bundlefactory import MIB, content_hash, keygen, manifest, pack, unique_publ
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DEFAULT_MULTIPART_THRESHOLD = 64 * MIB
-REPORT_KEYS = {"extension", "version", "contentHash", "size", "signature", "uploadId", "strategy"}
+REPORT_KEYS = {"extension", "version", "contentHash", "size", "signature", "created", "uploadId", "strategy"}
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
 import JSON
 
 /// What `publish` prints on stdout when it is done: a summary for a person, or with `--json`
-/// one document `{extension, version, contentHash, size, signature, uploadId, strategy,
-/// install?}` built from the server's answers.
+/// one document `{extension, version, contentHash, size, signature, created, uploadId,
+/// strategy, install?}` built from the server's answers (`created` is false when this exact
+/// content was already published).
 struct PublishReport {
     let finalized: FinalizedBundle
     let receipt: UploadReceipt
@@ -11,7 +12,7 @@ struct PublishReport {
     var json: JSONValue {
         let answer = finalized.answer
         var members: [(String, JSONValue)] = ["extension", "version", "contentHash", "size", "signature"].map { ($0, answer[$0] ?? .null) }
-        members += [("uploadId", .string(receipt.uploadID)), ("strategy", .string(receipt.strategy))]
+        members += [("created", .bool(finalized.created)), ("uploadId", .string(receipt.uploadID)), ("strategy", .string(receipt.strategy))]
         if let install { members.append(("install", install.install)) }
         return .object(members)
     }

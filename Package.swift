@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swiftwasm/WasmKit.git", exact: "0.4.2"),
     ],
     targets: [
         // C modules: module maps and shims only; only the matching wrapper imports each one.
@@ -76,11 +77,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The WebAssembly engine: modules, per-thread instances reset to a snapshot, the
+        // exthost-wasm@1 ABI and its limits (DESIGN §7), over WasmKit.
+        .target(
+            name: "Execution",
+            dependencies: [
+                "JSON", "ExthostCore",
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmKitWASI", package: "WasmKit"),
+                .product(name: "WasmParser", package: "WasmKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // exthost-runner's handlers: UI cache misses now, extension execution (issue 8) next.
         .target(
             name: "Runner",
             dependencies: [
-                "FastCGI", "CacheFill", "ContentCache", "Registry", "Postgres", "API", "Bundle", "JSON", "ExthostCore",
+                "FastCGI", "Execution", "CacheFill", "ContentCache", "Registry", "Postgres", "API", "Bundle", "HTTPClient", "JSON", "ExthostCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -139,6 +154,11 @@ let package = Package(
             name: "BundleStoreTests",
             dependencies: ["BundleStore", "HTTPClient", "Cryptography", "Bundle", "ExthostCore"],
             exclude: ["tools"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExecutionTests",
+            dependencies: ["Execution", "JSON", "ExthostCore", .product(name: "WAT", package: "WasmKit")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "FastCGI", "Bundle", "ContentCache", "ExthostCore", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),

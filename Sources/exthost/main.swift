@@ -16,7 +16,7 @@ struct Exthost: ParsableCommand {
         subcommands: [
             KeygenCommand.self, PackCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self,
             PublishCommand.self,
-            ExtractCommand.self, DigestCommand.self, StoreCommand.self, AdminCommand.self,
+            ExtractCommand.self, DigestCommand.self, StoreCommand.self, AdminCommand.self, ConfigCommand.self,
         ]
     )
 }

@@ -4,15 +4,16 @@ The module restarts the stack's workers with the file store (scripts/stack resta
 sees its environment change) and restores the S3 store afterwards. Uploads go to the api's own
 signed URLs (`PUT /api/ext-bundles/upload/{id}` and `…/parts/{n}`), used here by plain curl.
 """
-import os
+import json
 import pathlib
 import subprocess
+import time
 import urllib.parse
 import uuid
 
 import pytest
 
-from apihelpers import assert_error, create_key, psql, workers_with
+from apihelpers import assert_error, cli, create_key, workers_with
 from bundlefactory import MIB, auth, finalize, initiate, manifest, pack, unique_publisher, write_extension
 
 
@@ -111,3 +112,53 @@ def test_upload_proxy_streams_into_the_file_store(stack, base_url, http, admin, 
     assert done.status_code == 201, done.text
     assert (file_store / "sha256" / response.json()["contentHash"].removeprefix("sha256:") / "bundle.tar.zst").exists()
 
+
+
+def test_an_installed_ui_is_filled_from_the_file_store(stack, base_url, http, admin, file_store, tmp_path):
+    """cachefill reads the canonical object from the file store exactly as from S3."""
+    path = bundle(stack, tmp_path)
+    answer = initiate(http, base_url, admin, path).json()
+    curl_put(stack, answer["url"], path, 200)
+    published = finalize(http, base_url, admin, answer["uploadId"]).json()
+    install = http.post(f"{base_url}/api/installs", headers=auth(admin), json={
+        "extensionId": published["extension"]["id"], "version": published["version"]["version"]}).json()
+    deadline = time.monotonic() + 20
+    while True:
+        page = http.get(base_url + install["uiUrl"])
+        if page.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert page.status_code == 200, page.text
+    assert "hello" in page.text and page.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_migrate_store_copies_every_bundle_to_s3_with_verification(stack, base_url, http, admin, file_store, tmp_path):
+    path = bundle(stack, tmp_path)
+    answer = initiate(http, base_url, admin, path).json()
+    curl_put(stack, answer["url"], path, 200)
+    digest = finalize(http, base_url, admin, answer["uploadId"]).json()["contentHash"].removeprefix("sha256:")
+    from_file = {**stack, "EXTHOST_BUNDLE_STORE": "file", "EXTHOST_BUNDLE_DIR": str(file_store)}
+
+    first = cli(from_file, "admin", "migrate-store", "--to", "s3", "--json")
+    report = json.loads(first.stdout)
+    assert report["failed"] == 0 and report["copied"] >= 2, first.stdout
+    s3_only = {key: value for key, value in stack.items() if key != "EXTHOST_BUNDLE_STORE"}
+    head = cli(s3_only, "store", "head", f"sha256/{digest}/bundle.tar.zst")
+    assert f"size: {path.stat().st_size}" in head.stdout
+
+    again = json.loads(cli(from_file, "admin", "migrate-store", "--to", "s3", "--json").stdout)
+    assert again["copied"] == 0 and again["present"] == report["copied"] + report["present"]
+
+    # A file-store object whose bytes do not match its key is reported and never copied.
+    forged = "ab" * 32
+    (file_store / "sha256" / forged).mkdir(parents=True)
+    (file_store / "sha256" / forged / "bundle.tar.zst").write_bytes(b"not the bytes of that hash")
+    try:
+        bad = cli(from_file, "admin", "migrate-store", "--to", "s3", "--json", check=False)
+        assert bad.returncode == 1
+        failures = json.loads(bad.stdout)["failures"]
+        assert [f["key"] for f in failures] == [f"sha256/{forged}/bundle.tar.zst"] and "hash" in failures[0]["reason"]
+        assert cli(s3_only, "store", "head", f"sha256/{forged}/bundle.tar.zst", check=False).returncode != 0
+    finally:
+        (file_store / "sha256" / forged / "bundle.tar.zst").unlink()
+        (file_store / "sha256" / forged).rmdir()

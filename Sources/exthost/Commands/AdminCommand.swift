@@ -19,7 +19,7 @@ struct AdminCommand: ParsableCommand {
         subcommands: [
             AdminMigrateCommand.self, AdminSchemaVersionCommand.self,
             AdminCreateKeyCommand.self, AdminRevokeKeyCommand.self, AdminListKeysCommand.self,
-            AdminGCCommand.self,
+            AdminGCCommand.self, AdminMigrateStoreCommand.self,
         ]
     )
 }

@@ -46,7 +46,7 @@ final class PublishSource {
 
     private static func packed(_ path: String, progress: ProgressReporter, reportIssues: ([ManifestIssue]) -> Void) throws -> PublishSource {
         progress.status("packing \(path) …")
-        let directory = try makeTemporaryDirectory()
+        let directory = try LocalFiles.makeTemporaryDirectory(prefix: "exthost-publish")
         let bundle: PublishableBundle
         do {
             bundle = try PublishableBundle.pack(directory: path, into: directory + "/bundle.tar.zst", reportIssues: reportIssues)
@@ -79,15 +79,5 @@ final class PublishSource {
         var info = stat()
         guard stat(path, &info) == 0 else { throw CLIError("cannot publish \(path): \(String(cString: strerror(errno)))") }
         return (info.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    /// A private directory under `$TMPDIR` (default /tmp) for the packed bundle.
-    private static func makeTemporaryDirectory() throws -> String {
-        let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array((base + "/exthost-publish.XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw CLIError("cannot create a temporary directory in \(base): \(String(cString: strerror(errno)))")
-        }
-        return String(cString: made)
     }
 }

@@ -53,6 +53,16 @@ enum LocalFiles {
     }
 
     /// `mkdir -p`.
+    /// A new private directory under `$TMPDIR` (default /tmp); the caller removes it.
+    static func makeTemporaryDirectory(prefix: String) throws -> String {
+        let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((base + "/" + prefix + ".XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw CLIError("cannot create a temporary directory in \(base): \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
+
     static func makeDirectory(_ path: String) throws {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {

@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "Runner",
             dependencies: [
-                "FastCGI", "Execution", "CacheFill", "ContentCache", "Registry", "Postgres", "API", "Bundle", "HTTPClient", "JSON", "ExthostCore",
+                "FastCGI", "Execution", "CacheFill", "ContentCache", "Registry", "Postgres", "API", "Bundle", "HTTPClient", "Cryptography", "JSON", "ExthostCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -161,7 +161,7 @@ let package = Package(
             dependencies: ["Execution", "JSON", "ExthostCore", .product(name: "WAT", package: "WasmKit")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "FastCGI", "Bundle", "ContentCache", "ExthostCore", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Execution", "Registry", "JSON", "FastCGI", "Bundle", "ContentCache", "ExthostCore", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "CacheFillTests", dependencies: ["CacheFill", "ContentCache", "ExthostCore", "ExthostTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "ContentCacheTests", dependencies: ["ContentCache", "Bundle", "Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd", "ExthostCore"], swiftSettings: swiftSettings),

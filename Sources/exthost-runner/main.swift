@@ -18,7 +18,9 @@ struct ExthostRunner: ParsableCommand {
             (run `exthost admin migrate`). EXTHOST_DB_POOL_SIZE caps connections (default 16). \
             UI misses: EXTHOST_CACHE_DIR (default /var/cache/exthost, the tree nginx serves), \
             EXTHOST_CACHEFILL_SOCKET (default /run/exthost/cachefill.sock), and \
-            EXT_GATEWAY_TIMEOUT_MS (default 10000), how long a miss waits for a fill.
+            EXT_GATEWAY_TIMEOUT_MS (default 10000), how long a miss waits for a fill. \
+            Execution (/api/ext/): EXT_GATEWAY_TIMEOUT_MS is also each request's deadline; \
+            EXT_FUEL_PER_REQUEST, EXT_MEMORY_LIMIT_MB (default 64); EXTHOST_SECRETS_KEY for secrets.get.
             """,
         version: ExthostVersion.string
     )
@@ -40,6 +42,7 @@ struct ExthostRunner: ParsableCommand {
                 filler: CacheFillClient(socketPath: settings.cacheFillSocket),
                 fillTimeout: settings.gatewayTimeout,
                 logger: logger))
+            router.addGatewayRoute(try GatewayHandler.live(settings: settings, pool: pool, environment: environment, logger: logger))
             return router
         }
     }

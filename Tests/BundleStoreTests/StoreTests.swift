@@ -7,6 +7,23 @@ import HTTPClient
 import Testing
 
 /// S3BundleStore against the plain moto: the staging → canonical flow of DESIGN §6.
+/// The two implementations the store-level tests run against, through the one protocol.
+enum StoreUnderTest: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case s3, file
+
+    var testDescription: String { rawValue }
+
+    /// A fresh store; `holder` keeps a temporary file store's directory alive while it is used.
+    func make() throws -> (store: any BundleStore, holder: AnyObject?) {
+        switch self {
+        case .s3: return (try StoreTests.store(), nil)
+        case .file:
+            let temporary = try TemporaryFileStore()
+            return (temporary.store, temporary)
+        }
+    }
+}
+
 @Suite(.serialized) struct StoreTests {
     /// A store whose canonical base is unique to this run, so runs never collide.
     static func store() throws -> S3BundleStore {
@@ -23,8 +40,9 @@ import Testing
 
     static func uploadId() -> String { "test-" + UUID().uuidString.lowercased() }
 
-    @Test func stagingToCanonicalIsWriteOnce() throws {
-        let store = try Self.store()
+    @Test(arguments: StoreUnderTest.allCases) func stagingToCanonicalIsWriteOnce(_ kind: StoreUnderTest) throws {
+        let (store, holder) = try kind.make()
+        defer { withExtendedLifetime(holder) {} }
         let bundle = ByteStream.bytes(300_000, seed: 11)
         let hash = ContentHash(digest: SHA256.hash(bundle))
         let staging = try store.stagingKey(uploadId: Self.uploadId())
@@ -56,8 +74,9 @@ import Testing
         for key in [canonical, manifest] { try store.delete(key) }
     }
 
-    @Test func streamedPutOnceAndMissingObjects() throws {
-        let store = try Self.store()
+    @Test(arguments: StoreUnderTest.allCases) func streamedPutOnceAndMissingObjects(_ kind: StoreUnderTest) throws {
+        let (store, holder) = try kind.make()
+        defer { withExtendedLifetime(holder) {} }
         let key = try store.stagingKey(uploadId: Self.uploadId())
         let content = ByteStream.bytes(1 << 20, seed: 5)
         var offset = 0
@@ -141,8 +160,9 @@ import Testing
         try store.delete(key)
     }
 
-    @Test func listingIsConfinedToItsPrefix() throws {
-        let store = try Self.store()
+    @Test(arguments: StoreUnderTest.allCases) func listingIsConfinedToItsPrefix(_ kind: StoreUnderTest) throws {
+        let (store, holder) = try kind.make()
+        defer { withExtendedLifetime(holder) {} }
         let keys = try (0..<5).map { _ in try store.stagingKey(uploadId: Self.uploadId()) }
         for key in keys { try store.putOnce(key, body: .bytes([1])) }
         var seen: [StoredObject] = []

@@ -193,7 +193,7 @@ def private_daemon(stack, *args, cache_dir=None, extra_env=None):
     instance = Daemon(scratch / "cf.sock", cache, scratch / "status.json", log, process)
     try:
         wait_for(lambda: instance.status_file.exists() and instance.status()["ready"] or process.poll() is not None,
-                 30, "the private daemon to be ready")
+                 120, "the private daemon to be ready")
         assert process.poll() is None, log.read_text()
         yield instance
     finally:

@@ -1,4 +1,3 @@
-import ExthostCore
 import FastCGI
 
 extension Router {
@@ -7,13 +6,7 @@ extension Router {
     /// cached 404.
     public mutating func addUIMissRoute(_ handler: UIMissHandler) {
         get(UIAssetPath.publicPrefix + "*path") { request in
-            do {
-                return try handler.respond(to: request)
-            } catch let error as any HTTPError {
-                var response = Response.error(error, requestID: request.requestID)
-                try? response.headers.set("Cache-Control", "no-store")
-                return response
-            }
+            try answeringErrorsUncached(request, handler.respond)
         }
     }
 }

@@ -1,0 +1,35 @@
+import API
+import Execution
+import FastCGI
+import Registry
+
+/// Names the tenant a request acts for (a verified bearer key).
+///
+/// Invariant: the tenant comes from the credentials only; failures are typed `HTTPError`s (401, 503).
+public protocol TenantAuthenticating: Sendable {
+    func tenantID(for request: Request) throws -> String
+}
+
+/// Finds the tenant's enabled install of an extension (the registry).
+///
+/// Invariant: nil for a missing, disabled or other tenant's install alike.
+public protocol ExecutionTargetLookup: Sendable {
+    func enabledTarget(tenantID: String, extension reference: ExtensionReference) throws -> ExecutionTarget?
+}
+
+/// Runs one handler export of a module (the WebAssembly engine).
+public protocol HandlerExecuting: Sendable {
+    func execute(
+        moduleKey: String, modulePath: String, handler: String, input: [UInt8], limits: ExecutionLimits, host: any HostInterface
+    ) throws(ExecutionError) -> [UInt8]
+}
+
+extension Authenticator: TenantAuthenticating {
+    public func tenantID(for request: Request) throws -> String {
+        try authenticate(request).tenantID
+    }
+}
+
+extension ExecutionTargets: ExecutionTargetLookup {}
+
+extension WasmEngine: HandlerExecuting {}

@@ -1,0 +1,36 @@
+import API
+import CacheFill
+import ContentCache
+import Cryptography
+import Execution
+import Logging
+import Postgres
+import Registry
+
+extension GatewayHandler {
+    /// Parsed modules a worker keeps (LRU by size) before it evicts; a guess sized for a few
+    /// hundred small extensions, not yet a setting.
+    public static let moduleCacheBytes = 256 << 20
+
+    /// The gateway as exthost-runner runs it: keys and installs from Postgres, modules from
+    /// the cache tree (filled by cachefill), WasmKit for execution, limits and the secrets key
+    /// from the environment (`EXT_*`, `EXTHOST_SECRETS_KEY`; without a key `secrets.get`
+    /// answers `unavailable`). Starts the worker's `exthost_installs` listener.
+    public static func live(
+        settings: RunnerConfiguration, pool: PostgresPool, environment: [String: String], logger: Logger
+    ) throws -> GatewayHandler {
+        let secretsKey = try environment[SecretsKey.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }.map(SecretsKey.init(environmentValue:))
+        if secretsKey == nil { logger.warning("\(SecretsKey.environmentVariable) is not set: secrets.get answers unavailable") }
+        let targets = TargetCache(source: ExecutionTargets(pool: pool))
+        InstallChangeListener.start(cache: targets, logger: logger)
+        return GatewayHandler(
+            authenticator: Authenticator(keys: APIKeyStore(pool: pool)),
+            targets: targets,
+            modules: ModuleLocator(layout: ContentCacheLayout(root: settings.cacheRoot), filler: CacheFillClient(socketPath: settings.cacheFillSocket)),
+            executor: WasmEngine(moduleCacheBytes: moduleCacheBytes, logger: logger),
+            limits: try ExecutionLimits(environment: environment),
+            hostServices: HostServices(secrets: InstallSecrets(pool: pool, key: secretsKey), storage: ExtensionStorage(pool: pool), logger: logger),
+            executionLog: try BatchedExecutionLog(pool: pool),
+            logger: logger)
+    }
+}

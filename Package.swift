@@ -84,7 +84,6 @@ let package = Package(
             dependencies: [
                 "JSON", "ExthostCore",
                 .product(name: "WasmKit", package: "WasmKit"),
-                .product(name: "WasmKitWASI", package: "WasmKit"),
                 .product(name: "WasmParser", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -158,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExecutionTests",
-            dependencies: ["Execution", "JSON", "ExthostCore", .product(name: "WAT", package: "WasmKit")],
+            dependencies: ["Execution", "JSON", "ExthostCore", .product(name: "WAT", package: "WasmKit"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Execution", "Registry", "JSON", "FastCGI", "Bundle", "ContentCache", "ExthostCore", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),

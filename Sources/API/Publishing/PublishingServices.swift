@@ -1,8 +1,6 @@
 import Bundle
 import BundleStore
-import Cryptography
 import ExthostCore
-import Glibc
 import Logging
 import Postgres
 import Registry
@@ -46,29 +44,8 @@ public struct PublishingServices: Sendable {
     /// Everything from the environment: the store (`EXTHOST_BUNDLE_STORE`), the limits and
     /// `SIGNING_TRUST_BUNDLE`.
     public init(environment: [String: String], pool: PostgresPool, logger: Logger) throws {
-        let trustStore = try environment["SIGNING_TRUST_BUNDLE"].flatMap { $0.isEmpty ? nil : $0 }.map { path in
-            guard let pem = Self.readSmallFile(path) else {
-                throw PublishingConfigurationError.invalid(name: "SIGNING_TRUST_BUNDLE", reason: "names \(path), which cannot be read")
-            }
-            return try TrustStore(pem: pem)
-        }
         self.init(
             store: try BundleStoreSelection.make(environment: environment), pool: pool,
-            limits: try PublishingLimits(environment: environment), signaturePolicy: SignaturePolicy(trustStore: trustStore), logger: logger)
-    }
-
-    /// A whole text file of at most 4 MiB (a PEM bundle), nil when it cannot be read.
-    static func readSmallFile(_ path: String) -> String? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-            if bytes.count > 4 << 20 { return nil }
-        }
-        return ferror(file) == 0 ? String(decoding: bytes, as: UTF8.self) : nil
+            limits: try PublishingLimits(environment: environment), signaturePolicy: try SignaturePolicy(environment: environment), logger: logger)
     }
 }

@@ -1,7 +1,6 @@
 import Bundle
 import BundleStore
 import ContentCache
-import Cryptography
 import ExthostCore
 import Glibc
 import Logging
@@ -146,12 +145,12 @@ public final class CacheFillDaemon: Sendable {
     /// Fails closed: with `SIGNING_TRUST_BUNDLE` set, every bundle needs a trusted signature, and
     /// a trust bundle that cannot be read stops the start.
     private static func signaturePolicy(environment: [String: String]) throws(CacheFillStartError) -> SignaturePolicy {
-        guard let path = environment["SIGNING_TRUST_BUNDLE"], !path.isEmpty else { return SignaturePolicy(trustStore: nil) }
-        guard let pem = SmallFiles.read(path) else { throw .trustBundleUnreadable(path: path, reason: "cannot be read (or is over 4 MiB)") }
         do {
-            return SignaturePolicy(trustStore: try TrustStore(pem: pem))
+            return try SignaturePolicy(environment: environment)
         } catch {
-            throw .trustBundleUnreadable(path: path, reason: "\(error.code): \(error.message)")
+            switch error {
+            case .unreadable(let path, let reason): throw .trustBundleUnreadable(path: path, reason: reason)
+            }
         }
     }
 }

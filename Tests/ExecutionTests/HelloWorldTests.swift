@@ -8,7 +8,7 @@ import Testing
 @Suite struct HelloWorldTests {
     static let modulePath = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("examples/hello-world/dist/main.wasm").path
+        .appendingPathComponent("examples/hello/dist/main.wasm").path
 
     static func request(name: String) -> String {
         """

@@ -1,6 +1,6 @@
 """The extension gateway, `ANY /api/ext/{extensionId}/{path…}`, through nginx (issue 8, item 3).
 
-The hello-world example is published (under a unique publisher, so runs do not collide) and
+The hello example is published (under a unique publisher, so runs do not collide) and
 installed with `exthost publish --install`, then called through nginx → exthost-runner →
 WasmKit. Authentication, tenant isolation, disabled installs, unknown endpoints and the
 execution log are checked against the real stack.
@@ -35,13 +35,13 @@ def wait_until(predicate, timeout=10.0, interval=0.1):
 
 @pytest.fixture(scope="module")
 def hello(stack, tmp_path_factory):
-    """hello-world published and installed for tenant A with context.read and log.emit granted."""
+    """hello published and installed for tenant A with context.read and log.emit granted."""
     tenant_a, tenant_b = str(uuid.uuid4()), str(uuid.uuid4())
     keys = {"a_admin": create_key(stack, tenant_a, "admin"), "a_member": create_key(stack, tenant_a, "member"),
             "b_admin": create_key(stack, tenant_b, "admin")}
     publisher = unique_publisher("exec")
-    directory = tmp_path_factory.mktemp("hello") / "hello-world"
-    shutil.copytree(ROOT / "examples" / "hello-world", directory)
+    directory = tmp_path_factory.mktemp("hello") / "hello"
+    shutil.copytree(ROOT / "examples" / "hello", directory)
     manifest_path = directory / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["publisher"] = publisher
@@ -50,7 +50,7 @@ def hello(stack, tmp_path_factory):
                  "--grant", "cap:context.read", "--grant", "cap:log.emit", "--json", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
-    return {"keys": keys, "tenant_a": tenant_a, "name": f"{publisher}.hello-world",
+    return {"keys": keys, "tenant_a": tenant_a, "name": f"{publisher}.hello",
             "extension_id": report["extension"]["id"], "install_id": report["install"]["id"]}
 
 

@@ -375,7 +375,7 @@ def test_a_part_that_keeps_failing_aborts_the_upload(stack, fake_exthost, tmp_pa
 # ---------------------------------------------------------------- the sample
 
 def test_the_sample_extension_packs_and_declares_its_ui_and_endpoint(stack, tmp_path):
-    bundle = pack(stack, ROOT / "examples" / "hello-world", tmp_path / "hello-world.tar.zst")
+    bundle = pack(stack, ROOT / "examples" / "hello", tmp_path / "hello.tar.zst")
     details = json.loads(cli(stack, "inspect", bundle, "--json").stdout)
     assert details["manifest"]["ui"]["entry"] == "ui/index.html"
     assert details["manifest"]["api"]["endpoints"] == [{"method": "GET", "path": "/hello/:name", "handler": "hello"}]

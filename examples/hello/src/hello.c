@@ -1,4 +1,4 @@
-// The hello-world extension's API handler for the exthost-wasm@1 ABI: GET /hello/:name answers
+// The hello extension's API handler for the exthost-wasm@1 ABI: GET /hello/:name answers
 // {"message":"Hello, <name>!"}. Freestanding C, no libc: build.sh compiles it to dist/main.wasm.
 //
 // The host copies the request JSON into memory it gets from exthost_alloc, calls the handler

@@ -122,7 +122,7 @@ let package = Package(
         .executableTarget(name: "exthost-runner", dependencies: ["Runner", "Registry", "Postgres", "FastCGI", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "exthost",
-            dependencies: ["ServiceSupport", "API", "CacheFill", "Bundle", "BundleStore", "HTTPClient", "Cryptography", "Registry", "Postgres", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ServiceSupport", "API", "CacheFill", "Bundle", "BundleStore", "HTTPClient", "Execution", "Cryptography", "Registry", "Postgres", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 

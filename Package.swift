@@ -94,17 +94,21 @@ let package = Package(
         .target(
             name: "Runner",
             dependencies: [
-                "FastCGI", "Execution", "CacheFill", "ContentCache", "Registry", "Postgres", "API", "Bundle", "HTTPClient", "Cryptography", "JSON", "ExthostCore",
+                "FastCGI", "Execution", "CacheFill", "ContentCache", "Registry", "Postgres", "API", "Bundle", "HTTPClient", "Cryptography", "JSON", "Metrics", "ExthostCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
 
-        // Wiring shared by the executables: worker options, JSON logs, version.
+        // Counters and histograms of one process, rendered for Prometheus (GET /metrics).
+        .target(name: "Metrics", swiftSettings: swiftSettings),
+
+        // Wiring shared by the executables: worker options, JSON logs, version, metrics.
         .target(
             name: "ServiceSupport",
             dependencies: [
                 "FastCGI",
+                "Metrics",
                 "ExthostCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -123,6 +127,14 @@ let package = Package(
         .executableTarget(
             name: "exthost",
             dependencies: ["ServiceSupport", "API", "CacheFill", "Bundle", "BundleStore", "HTTPClient", "Execution", "Cryptography", "Registry", "Postgres", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
+        // bench/execute's engine-level measurements (instantiate per request, fuel metering).
+        .executableTarget(
+            name: "exthost-bench-engine",
+            dependencies: ["Execution", "JSON", .product(name: "WasmKit", package: "WasmKit"), .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/EngineBench",
             swiftSettings: swiftSettings
         ),
 
@@ -160,11 +172,12 @@ let package = Package(
             dependencies: ["Execution", "JSON", "ExthostCore", .product(name: "WAT", package: "WasmKit"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Execution", "Registry", "JSON", "FastCGI", "Bundle", "ContentCache", "ExthostCore", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Execution", "Registry", "JSON", "FastCGI", "Bundle", "ContentCache", "Metrics", "ExthostCore", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "CacheFillTests", dependencies: ["CacheFill", "ContentCache", "ExthostCore", "ExthostTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "ContentCacheTests", dependencies: ["ContentCache", "Bundle", "Cryptography", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: swiftSettings),
         .testTarget(name: "BundleTests", dependencies: ["Bundle", "Zstd", "Cryptography", "JSON"], swiftSettings: swiftSettings),
     ]
 )

@@ -30,6 +30,16 @@ static inline CURLcode exthost_curl_setopt_seek_function(CURL *handle, curl_seek
     return curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, callback);
 }
 
+static inline CURLcode exthost_curl_setopt_opensocket_function(CURL *handle, curl_opensocket_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, callback);
+}
+
+/* The address curl hands to the open-socket callback is longer than `struct sockaddr` for IPv6
+   (`addrlen` says how long): Swift must read it through a pointer, never copy the field. */
+static inline const struct sockaddr *exthost_curl_sockaddr_address(const struct curl_sockaddr *address) {
+    return &address->addr;
+}
+
 /* curl_easy_getinfo is variadic too. */
 static inline CURLcode exthost_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);

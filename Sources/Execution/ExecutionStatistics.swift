@@ -3,8 +3,10 @@ import Synchronization
 /// Counters of what the engine did since it started, for metrics and for tests that check a
 /// module is parsed once and instances are reused.
 public struct ExecutionStatistics: Sendable, Equatable {
-    /// Module binaries read and parsed (a cache hit does not count).
+    /// Module binaries read and parsed: the module cache's misses.
     public var modulesLoaded: Int
+    /// Executions whose module was already parsed in this process.
+    public var moduleCacheHits: Int
     /// Instances made for the reuse path (each translates its functions again on first call).
     public var warmInstancesCreated: Int
     /// Requests served by an instance that had already served one and was reset.
@@ -18,6 +20,7 @@ public struct ExecutionStatistics: Sendable, Equatable {
 /// The engine's live counters; `snapshot` reads them all.
 final class ExecutionCounters: Sendable {
     let modulesLoaded = Atomic(0)
+    let moduleCacheHits = Atomic(0)
     let warmInstancesCreated = Atomic(0)
     let instancesReused = Atomic(0)
     let instancesDiscarded = Atomic(0)
@@ -26,6 +29,7 @@ final class ExecutionCounters: Sendable {
     var snapshot: ExecutionStatistics {
         ExecutionStatistics(
             modulesLoaded: modulesLoaded.load(ordering: .relaxed),
+            moduleCacheHits: moduleCacheHits.load(ordering: .relaxed),
             warmInstancesCreated: warmInstancesCreated.load(ordering: .relaxed),
             instancesReused: instancesReused.load(ordering: .relaxed),
             instancesDiscarded: instancesDiscarded.load(ordering: .relaxed),

@@ -55,13 +55,15 @@ final class GuestInstance: @unchecked Sendable {
     }
 
     /// Copies `input` into the guest, calls `handler` and returns the response bytes.
-    func run(handler: String, input: [UInt8], budget: FuelBudget, host: any HostInterface) throws(ExecutionError) -> [UInt8] {
+    func run(handler: String, input: [UInt8], budget: FuelBudget, host: any HostInterface, meter: inout ExecutionMeter) throws(ExecutionError) -> [UInt8] {
         requestsServed += 1
         guard let function = instance.exports[function: handler] else { throw .moduleInvalid(["export \(handler): missing"]) }
         context.begin(host: host, deadline: budget.deadline, limits: budget.limits)
         memoryCap.startRequest(limitBytes: budget.limits.memoryBytes)
         defer { context.end() }
-        store.fuel = Fuel(remaining: budget.fuelNow())
+        let granted = budget.fuelNow()
+        store.fuel = Fuel(remaining: granted)
+        defer { meter.fuelUsed = granted - min(granted, store.fuel?.remaining ?? granted) }
         let result: [Value]
         do {
             let pointer = try context.place(input) { memoryCap.refused }

@@ -67,7 +67,11 @@ public final class WasmEngine: Sendable {
     }
 
     /// Runs `handler` of the module `hash` (loaded from `modulePath` on first use, parsed once per process, LRU by size) with `input` (the request JSON bytes); returns the response JSON bytes the guest produced.
-    public func execute(moduleKey: String, modulePath: String, handler: String, input: [UInt8], limits: ExecutionLimits, host: any HostInterface) throws(ExecutionError) -> [UInt8] {
+    /// `meter` receives what the call consumed, also when it throws.
+    public func execute(
+        moduleKey: String, modulePath: String, handler: String, input: [UInt8], limits: ExecutionLimits, host: any HostInterface,
+        meter: inout ExecutionMeter
+    ) throws(ExecutionError) -> [UInt8] {
         guard input.count <= limits.maxRequestBytes else { throw .requestTooLarge }
         let budget = FuelBudget(limits: limits)
         let module = try load(moduleKey: moduleKey, modulePath: modulePath)
@@ -76,7 +80,7 @@ public final class WasmEngine: Sendable {
         guard module.reusable else {
             counters.freshInstances.increment()
             let instance = try GuestInstance(module: module, engine: freshEngine, budget: budget, takeSnapshot: false)
-            return try instance.run(handler: handler, input: input, budget: budget, host: host)
+            return try instance.run(handler: handler, input: input, budget: budget, host: host, meter: &meter)
         }
         let instance: GuestInstance
         if let warm = pool.take(moduleKey) {
@@ -87,7 +91,7 @@ public final class WasmEngine: Sendable {
             instance = try GuestInstance(module: module, engine: warmEngine, budget: budget, takeSnapshot: true)
         }
         do {
-            let response = try instance.run(handler: handler, input: input, budget: budget, host: host)
+            let response = try instance.run(handler: handler, input: input, budget: budget, host: host, meter: &meter)
             recycle(instance)
             return response
         } catch {
@@ -106,7 +110,10 @@ public final class WasmEngine: Sendable {
     }
 
     private func load(moduleKey: String, modulePath: String) throws(ExecutionError) -> LoadedModule {
-        if let module = modules.cached(moduleKey) { return module }
+        if let module = modules.cached(moduleKey) {
+            counters.moduleCacheHits.increment()
+            return module
+        }
         let wasm = try ModuleFile.read(modulePath, maxBytes: Self.maxModuleBytes)
         let loaded = try LoadedModule(key: moduleKey, wasm: wasm)
         counters.modulesLoaded.increment()

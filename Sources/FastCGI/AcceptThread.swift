@@ -98,6 +98,9 @@ final class AcceptThread {
         ]
         if outcome != "ok" { metadata["outcome"] = "\(outcome)" }
         server.logger.info("request", metadata: metadata)
+        server.observer?(CompletedRequest(
+            method: params["REQUEST_METHOD"] ?? "", route: request?.route, status: response.status.code, duration: elapsed,
+            bytesIn: request?.body.bytesRead ?? 0, bytesOut: writer.bytesWritten))
     }
 
     /// Reads and drops what the handler left unread so a kept connection stays in sync; false

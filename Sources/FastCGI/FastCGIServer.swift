@@ -45,11 +45,17 @@ public final class FastCGIServer: Sendable {
     let configuration: Configuration
     let logger: Logger
     let responder: Responder
+    let observer: Observer?
     let state = Mutex(State())
 
-    public init(configuration: Configuration, logger: Logger, responder: @escaping Responder) {
+    /// Told about every request once its answer is written (metrics); runs on the request's
+    /// thread, so it must be quick.
+    public typealias Observer = @Sendable (CompletedRequest) -> Void
+
+    public init(configuration: Configuration, logger: Logger, observer: Observer? = nil, responder: @escaping Responder) {
         self.configuration = configuration
         self.logger = logger
+        self.observer = observer
         self.responder = responder
     }
 

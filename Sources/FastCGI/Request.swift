@@ -20,6 +20,9 @@ public final class Request {
     public let body: RequestBody
     /// Captures of the matched route's `:name` and `*name` segments.
     public internal(set) var parameters: [String: String] = [:]
+    /// The pattern of the route that served the request (`/api/installs/:id`), for metrics that
+    /// must not grow a series per id; nil when no route matched.
+    public internal(set) var route: String?
 
     /// Builds a request from FastCGI parameters; throws 400 errors for a malformed path or query.
     public init(

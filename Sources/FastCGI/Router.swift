@@ -15,6 +15,7 @@ public struct Router: Sendable {
 
     struct Route: Sendable {
         let method: String
+        let pattern: String
         let segments: [Segment]
         let handler: Handler
     }
@@ -33,7 +34,7 @@ public struct Router: Sendable {
             segments.dropLast().allSatisfy { if case .rest = $0 { false } else { true } },
             "`*name` must be the last segment of \(pattern)"
         )
-        routes.append(Route(method: method.uppercased(), segments: segments, handler: handler))
+        routes.append(Route(method: method.uppercased(), pattern: pattern, segments: segments, handler: handler))
         // Most specific first: more literals earlier in the path win.
         routes.sort { Self.specificity($0.segments).lexicographicallyPrecedes(Self.specificity($1.segments)) }
     }
@@ -51,11 +52,25 @@ public struct Router: Sendable {
     }
 
     public func match(method: String, segments: [String]) -> Match {
+        switch route(method: method, segments: segments) {
+        case .found(let route, let parameters): .found(route.handler, parameters: parameters)
+        case .notFound: .notFound
+        case .methodNotAllowed(let allowed): .methodNotAllowed(allowed: allowed)
+        }
+    }
+
+    private enum RouteMatch {
+        case found(Route, parameters: [String: String])
+        case notFound
+        case methodNotAllowed(allowed: [String])
+    }
+
+    private func route(method: String, segments: [String]) -> RouteMatch {
         var allowed: [String] = []
         for route in routes {
             guard let parameters = Self.capture(route.segments, segments) else { continue }
             if route.method == method || (method == "HEAD" && route.method == "GET") {
-                return .found(route.handler, parameters: parameters)
+                return .found(route, parameters: parameters)
             }
             if !allowed.contains(route.method) { allowed.append(route.method) }
         }
@@ -64,10 +79,11 @@ public struct Router: Sendable {
 
     /// Routes the request and runs its handler; routing failures are thrown as `RequestError`.
     public func respond(to request: Request) throws -> Response {
-        switch match(method: request.method, segments: request.pathSegments) {
-        case .found(let handler, let parameters):
+        switch route(method: request.method, segments: request.pathSegments) {
+        case .found(let route, let parameters):
             request.parameters = parameters
-            return try handler(request)
+            request.route = route.pattern
+            return try route.handler(request)
         case .notFound:
             throw RequestError.notFound(path: request.path)
         case .methodNotAllowed(let allowed):

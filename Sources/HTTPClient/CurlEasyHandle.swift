@@ -58,6 +58,10 @@ final class CurlEasyHandle: @unchecked Sendable {
         errorBuffer[0] = 0
         let code = curl_easy_perform(handle)
         if let failure = transfer.failure { throw failure }
+        if code == CURLE_COULDNT_CONNECT, !transfer.refusedAddresses.isEmpty, !transfer.admittedAny {
+            let refused = transfer.refusedAddresses.map(\.description).joined(separator: ", ")
+            throw .connectFailed(host: URLRedaction.host(of: URLRedaction.redactToken(request.url)), reason: "the connect guard refused \(refused)")
+        }
         guard code == CURLE_OK else {
             throw CurlErrorMapping.error(for: code, request: request, reason: errorText(for: code))
         }
@@ -142,6 +146,36 @@ final class CurlEasyHandle: @unchecked Sendable {
             let rewound = origin == SEEK_SET && CurlTransfer.from(context).rewindBody(to: Int64(offset))
             return rewound ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_CANTSEEK
         }, CURLOPT_SEEKFUNCTION)
+        guard CurlTransfer.from(context).connectGuard != nil else { return }
+        // The only place that sees the address curl really connects to (after resolution, for
+        // every attempt): refusing here means no socket, so not one byte reaches that address.
+        try set(CURLOPT_OPENSOCKETDATA, pointer: context)
+        try check(exthost_curl_setopt_opensocket_function(handle) { context, purpose, address in
+            guard purpose == CURLSOCKTYPE_IPCXN, let address, let (ip, port) = CurlEasyHandle.endpoint(of: address),
+                CurlTransfer.from(context).admitConnection(to: ip, port: port)
+            else { return CURL_SOCKET_BAD }
+            let type = address.pointee.socktype | Int32(bitPattern: UInt32(SOCK_CLOEXEC.rawValue))
+            return socket(address.pointee.family, type, address.pointee.protocol)
+        }, CURLOPT_OPENSOCKETFUNCTION)
+    }
+
+    /// The IP address and port of the `sockaddr` curl is about to connect to; nil for another
+    /// family or a truncated address.
+    private static func endpoint(of address: UnsafeMutablePointer<curl_sockaddr>) -> (IPAddress, Int)? {
+        let length = Int(address.pointee.addrlen)
+        guard let raw = UnsafeRawPointer(exthost_curl_sockaddr_address(address)) else { return nil }
+        switch address.pointee.family {
+        case AF_INET where length >= MemoryLayout<sockaddr_in>.size:
+            let ipv4 = raw.loadUnaligned(as: sockaddr_in.self)
+            let bytes = withUnsafeBytes(of: ipv4.sin_addr) { Array($0) }
+            return IPAddress(bytes: bytes).map { ($0, Int(UInt16(bigEndian: ipv4.sin_port))) }
+        case AF_INET6 where length >= MemoryLayout<sockaddr_in6>.size:
+            let ipv6 = raw.loadUnaligned(as: sockaddr_in6.self)
+            let bytes = withUnsafeBytes(of: ipv6.sin6_addr) { Array($0) }
+            return IPAddress(bytes: bytes).map { ($0, Int(UInt16(bigEndian: ipv6.sin6_port))) }
+        default:
+            return nil
+        }
     }
 
     private func errorText(for code: CURLcode) -> String {

@@ -6,10 +6,15 @@
 /// recorded failure (not curl's generic abort code) is what the caller sees; `onHead` runs at
 /// most once and before the first body byte reaches `sink`; `sink` never sees more than
 /// `maxResponseBytes` in total, and a larger declared `Content-Length` fails before `onHead`;
-/// the body source is never asked for more than its length.
+/// the body source is never asked for more than its length; every address the connect guard
+/// refused is in `refusedAddresses` and `admittedAny` says whether it let one through: a
+/// refusal is not a failure by itself (curl may still connect to another address of the host).
 final class CurlTransfer {
     private(set) var failure: HTTPClientError?
     private(set) var deliveredHead: HTTPResponseHead?
+    private(set) var refusedAddresses: [IPAddress] = []
+    private(set) var admittedAny = false
+    let connectGuard: ((IPAddress, Int) -> Bool)?
 
     private let body: HTTPRequestBody
     private var bodyOffset: Int64 = 0
@@ -24,12 +29,14 @@ final class CurlTransfer {
         body: HTTPRequestBody,
         isHeadRequest: Bool,
         maxResponseBytes: Int64?,
+        connectGuard: ((IPAddress, Int) -> Bool)? = nil,
         onHead: @escaping (HTTPResponseHead) throws -> Void,
         sink: @escaping (UnsafeRawBufferPointer) throws -> Void
     ) {
         self.body = body
         self.isHeadRequest = isHeadRequest
         self.maxResponseBytes = maxResponseBytes
+        self.connectGuard = connectGuard
         self.onHead = onHead
         self.sink = sink
     }
@@ -66,6 +73,17 @@ final class CurlTransfer {
         }
         bodyOffset += Int64(written)
         return written
+    }
+
+    /// Whether curl may open a connection to `address`; a refusal is remembered.
+    func admitConnection(to address: IPAddress, port: Int) -> Bool {
+        guard failure == nil else { return false }
+        guard let connectGuard, !connectGuard(address, port) else {
+            admittedAny = true
+            return true
+        }
+        refusedAddresses.append(address)
+        return false
     }
 
     /// Moves the body back to `offset` when curl must resend it on a fresh connection; a

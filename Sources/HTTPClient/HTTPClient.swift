@@ -43,6 +43,7 @@ public final class HTTPClient: Sendable {
                     body: request.body,
                     isHeadRequest: request.method == "HEAD",
                     maxResponseBytes: request.maxResponseBytes,
+                    connectGuard: request.connectGuard,
                     onHead: onHead,
                     sink: sink
                 )

@@ -17,6 +17,12 @@ public struct HTTPRequest {
     /// Fails the transfer with `responseTooLarge` once the body would exceed this many bytes
     /// (checked against `Content-Length` up front and against the bytes actually received).
     public var maxResponseBytes: Int64?
+    /// Asked, on the calling thread, before each connection curl opens for this request, with
+    /// the resolved address and port it is about to connect to; `false` refuses that address
+    /// before a socket exists (curl tries the next one, if any). When every address is refused
+    /// the request fails with `connectFailed` whose reason starts "the connect guard refused". A connection kept alive from an
+    /// earlier request to the same scheme, host and port is reused without asking again.
+    public var connectGuard: ((IPAddress, Int) -> Bool)?
 
     public init(
         method: String = "GET",
@@ -24,7 +30,8 @@ public struct HTTPRequest {
         headers: [(name: String, value: String)] = [],
         body: HTTPRequestBody = .none,
         resolve: [String]? = nil,
-        maxResponseBytes: Int64? = nil
+        maxResponseBytes: Int64? = nil,
+        connectGuard: ((IPAddress, Int) -> Bool)? = nil
     ) {
         self.method = method
         self.url = url
@@ -32,6 +39,7 @@ public struct HTTPRequest {
         self.body = body
         self.resolve = resolve
         self.maxResponseBytes = maxResponseBytes
+        self.connectGuard = connectGuard
     }
 }
 

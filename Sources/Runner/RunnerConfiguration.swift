@@ -2,8 +2,9 @@ import ExthostCore
 
 /// The settings exthost-runner reads from its environment (DESIGN §9), checked once at start.
 ///
-/// Invariants: `cacheRoot` and `cacheFillSocket` are absolute paths; the timeout and the pool
-/// size are within their documented ranges.
+/// Invariants: `cacheRoot` and `cacheFillSocket` are absolute paths; the timeout, the pool
+/// size and the fetch cap are within their documented ranges; every egress allowlist entry
+/// parsed (a malformed one refuses the start, naming the entry).
 public struct RunnerConfiguration: Sendable, Equatable {
     public static let defaultCacheRoot = "/var/cache/exthost"
     public static let defaultCacheFillSocket = "/run/exthost/cachefill.sock"
@@ -18,6 +19,10 @@ public struct RunnerConfiguration: Sendable, Equatable {
     public var gatewayTimeout: Duration
     /// `EXTHOST_DB_POOL_SIZE`: Postgres connections this process may hold.
     public var databasePoolSize: Int
+    /// `EXT_EGRESS_ALLOWLIST`: where `http.fetch` may go; empty (the default) denies everything.
+    public var egressAllowlist: EgressAllowlist
+    /// `EXT_FETCH_MAX_BYTES`: the largest response body `http.fetch` hands to a guest.
+    public var fetchMaxResponseBytes: Int
 
     public init(environment: [String: String]) throws(RunnerConfigurationError) {
         cacheRoot = try Self.absolutePath(environment, "EXTHOST_CACHE_DIR", default: Self.defaultCacheRoot)
@@ -26,6 +31,16 @@ public struct RunnerConfiguration: Sendable, Equatable {
             environment, "EXT_GATEWAY_TIMEOUT_MS", in: 1...600_000, default: Self.defaultGatewayTimeoutMilliseconds)
         gatewayTimeout = .milliseconds(milliseconds)
         databasePoolSize = try Self.integer(environment, "EXTHOST_DB_POOL_SIZE", in: 1...512, default: Self.defaultDatabasePoolSize)
+        do {
+            egressAllowlist = try EgressAllowlist(parsing: environment[EgressAllowlist.environmentVariable] ?? "")
+        } catch {
+            switch error {
+            case .malformedEntry(let entry, let expected):
+                throw .invalid(name: EgressAllowlist.environmentVariable, value: entry, expected: expected)
+            }
+        }
+        fetchMaxResponseBytes = try Self.integer(
+            environment, "EXT_FETCH_MAX_BYTES", in: 1...EgressFetcher.maxResponseBytesCeiling, default: EgressFetcher.defaultMaxResponseBytes)
     }
 
     private static func absolutePath(

@@ -2,6 +2,7 @@ import ExthostCore
 import FastCGI
 import Glibc
 import Logging
+import Metrics
 
 /// The whole life of a worker process, shared by every FastCGI executable: logging, the
 /// server, and an exit status that tells systemd what happened.
@@ -9,22 +10,27 @@ public enum WorkerMain {
     /// Runs `router` until SIGTERM/SIGINT; exits the process with 0 after a drain, 1 when it
     /// could not start.
     public static func run(service: String, options: WorkerOptions, router: Router) -> Never {
-        run(service: service, options: options) { _, _ in router }
+        run(service: service, options: options) { _, _, _ in router }
     }
 
     /// Like `run(service:options:router:)`, but builds the router after logging is up, so its
     /// start-up checks (schema version, configuration) are logged; a throw there exits 1.
+    /// `metrics` is the process's registry: what the router's handlers register there is
+    /// served with the request metrics at `GET /metrics`.
     public static func run(
         service: String, options: WorkerOptions,
-        makeRouter: (_ environment: [String: String], _ logger: Logger) throws -> Router
+        makeRouter: (_ environment: [String: String], _ logger: Logger, _ metrics: MetricsRegistry) throws -> Router
     ) -> Never {
         let environment = ProcessEnvironment.current
         JSONLogHandler.bootstrap(service: service, environment: environment)
         let logger = Logger(label: service)
+        let metrics = MetricsRegistry()
         do {
-            let router = try makeRouter(environment, logger)
+            let requests = RequestMetrics(registry: metrics)
+            var router = try makeRouter(environment, logger, metrics)
+            router.addMetricsRoute(metrics)
             let configuration = try options.configuration(environment: environment)
-            let server = FastCGIServer(configuration: configuration, logger: logger) { request in
+            let server = FastCGIServer(configuration: configuration, logger: logger, observer: requests.record) { [router] request in
                 try router.respond(to: request)
             }
             try server.run()

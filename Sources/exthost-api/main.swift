@@ -24,7 +24,7 @@ struct ExthostAPI: ParsableCommand {
     @OptionGroup var options: WorkerOptions
 
     func run() {
-        WorkerMain.run(service: "exthost-api", options: options) { environment, logger in
+        WorkerMain.run(service: "exthost-api", options: options) { environment, logger, _ in
             let poolSize = try environment["EXTHOST_DB_POOL_SIZE"].map { text in
                 guard let size = Int(text), (1...512).contains(size) else {
                     throw ValidationError("EXTHOST_DB_POOL_SIZE must be a number from 1 to 512")

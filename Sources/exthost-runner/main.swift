@@ -28,7 +28,7 @@ struct ExthostRunner: ParsableCommand {
     @OptionGroup var options: WorkerOptions
 
     func run() {
-        WorkerMain.run(service: "exthost-runner", options: options) { environment, logger in
+        WorkerMain.run(service: "exthost-runner", options: options) { environment, logger, metrics in
             let settings = try RunnerConfiguration(environment: environment)
             let pool = PostgresPool(.init(maxConnections: settings.databasePoolSize))
             try Migrations.awaitCurrent(pool: pool, patience: .seconds(30)) { error in
@@ -42,7 +42,7 @@ struct ExthostRunner: ParsableCommand {
                 filler: CacheFillClient(socketPath: settings.cacheFillSocket),
                 fillTimeout: settings.gatewayTimeout,
                 logger: logger))
-            router.addGatewayRoute(try GatewayHandler.live(settings: settings, pool: pool, environment: environment, logger: logger))
+            router.addGatewayRoute(try GatewayHandler.live(settings: settings, pool: pool, environment: environment, metrics: metrics, logger: logger))
             return router
         }
     }

@@ -58,7 +58,9 @@ struct GuestHarness {
         _ module: (key: String, path: String), handler: String, input: String = "{}",
         limits: ExecutionLimits = ExecutionLimits(), host: FakeHost = FakeHost()
     ) throws(ExecutionError) -> [UInt8] {
-        try engine.execute(moduleKey: module.key, modulePath: module.path, handler: handler, input: Array(input.utf8), limits: limits, host: host)
+        var meter = ExecutionMeter()
+        return try engine.execute(
+            moduleKey: module.key, modulePath: module.path, handler: handler, input: Array(input.utf8), limits: limits, host: host, meter: &meter)
     }
 }
 

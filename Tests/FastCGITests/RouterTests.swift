@@ -26,6 +26,15 @@ import Testing
         return (String(decoding: bytes, as: UTF8.self), parameters)
     }
 
+    @Test func respondRecordsTheMatchedRoutePatternForMetrics() throws {
+        let request = try Request(fastCGIParameters: ["REQUEST_METHOD": "HEAD", "REQUEST_URI": "/api/extensions/acme.hello?x=1"], body: MemoryByteSource([]))
+        _ = try router().respond(to: request)
+        #expect(request.route == "/api/extensions/:id")
+        let unmatched = try Request(fastCGIParameters: ["REQUEST_URI": "/nowhere"], body: MemoryByteSource([]))
+        #expect(throws: RequestError.self) { try router().respond(to: unmatched) }
+        #expect(unmatched.route == nil)
+    }
+
     @Test func capturesParameters() throws {
         let (text, parameters) = try body(router().match(method: "GET", segments: ["api", "extensions", "acme.hello"]))
         #expect(text == "\"one\"")

@@ -22,8 +22,42 @@ import requests
 
 MIB = 1 << 20
 
-# A module that validates (magic + version), enough for a bundle whose manifest declares endpoints.
-EMPTY_WASM = b"\0asm\1\0\0\0"
+
+
+def abi_wat(handlers):
+    """WAT text of the smallest module finalize accepts (exthost-wasm@1): it exports `memory`,
+    `exthost_alloc(i32) -> i32` and one `(i32, i32) -> i64` export per handler name; each
+    handler answers 200 with an empty text body."""
+    response = '{"status":200,"text":""}'
+    escaped = response.replace('"', '\\"')
+    exports = "".join(f'\n  (func (export "{name}") (param i32 i32) (result i64) (i64.const {(1024 << 32) | len(response)}))'
+                      for name in sorted(set(handlers)))
+    return f"""(module
+  (memory (export "memory") 1)
+  (data (i32.const 1024) "{escaped}")
+  (func (export "exthost_alloc") (param i32) (result i32) (i32.const 2048)){exports})
+"""
+
+
+@functools.cache
+def abi_module(handlers=("hello",)):
+    """The binary of `abi_wat(handlers)`, assembled once by Debian's wat2wasm (wabt)."""
+    result = subprocess.run(["wat2wasm", "-", "--output=-"], input=abi_wat(handlers).encode(), capture_output=True)
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout
+
+
+def manifest_handlers(manifest_document):
+    """The handler names of the manifest's endpoints (none for a UI-only or malformed manifest)."""
+    endpoints = (manifest_document.get("api") or {}).get("endpoints") if isinstance(manifest_document, dict) else None
+    if not isinstance(endpoints, list):
+        return ()
+    return tuple(sorted({e["handler"] for e in endpoints if isinstance(e, dict) and isinstance(e.get("handler"), str)}))
+
+
+# A valid exthost-wasm@1 module for manifest()'s endpoint (handler "hello"), so finalize's module
+# check (422 MODULE_INVALID otherwise) accepts the bundles these tests publish.
+EMPTY_WASM = abi_module(("hello",))
 
 
 def unique_publisher(prefix="it"):
@@ -49,6 +83,7 @@ def manifest(publisher, name="hello", version="1.0.0", **fields):
 def write_extension(directory, manifest_document, padding=0, note=""):
     """Writes an extension source tree: manifest.json, dist/main.wasm and ui/index.html.
 
+    dist/main.wasm exports every handler the manifest's endpoints name (`abi_module`).
     `padding` adds that many random (incompressible) bytes as assets/padding.bin, for bundles of
     a given size; `note` changes ui/index.html, for a second bundle with other content.
     """
@@ -56,7 +91,7 @@ def write_extension(directory, manifest_document, padding=0, note=""):
     (directory / "dist").mkdir(parents=True, exist_ok=True)
     (directory / "ui").mkdir(parents=True, exist_ok=True)
     (directory / "manifest.json").write_text(json.dumps(manifest_document, indent=2))
-    (directory / "dist" / "main.wasm").write_bytes(EMPTY_WASM)
+    (directory / "dist" / "main.wasm").write_bytes(abi_module(manifest_handlers(manifest_document)))
     (directory / "ui" / "index.html").write_text(f"<!doctype html>\n<p>hello {note}</p>\n")
     if padding:
         (directory / "assets").mkdir(exist_ok=True)

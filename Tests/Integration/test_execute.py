@@ -122,6 +122,55 @@ def test_each_execution_leaves_a_log_row(stack, http, base_url, hello):
     assert psql(stack, query).strip() == "404 ENDPOINT_NOT_FOUND /nope"
 
 
+def test_a_successful_execution_logs_the_fuel_it_used(stack, http, base_url, hello):
+    response = call(http, base_url, f"{hello['name']}/hello/fuel", hello["keys"]["a_member"])
+    assert response.status_code == 200, response.text
+    query = ("SELECT status || ' ' || coalesce(fuel::text, 'null') FROM execution_log "
+             f"WHERE tenant_id = '{hello['tenant_a']}' AND request_id = '{response.headers['X-Request-Id']}'")
+    assert wait_until(lambda: psql(stack, query).strip() != "", timeout=5)
+    status, fuel = psql(stack, query).split()
+    # The C handler formats a greeting: thousands of operators, far from the budget.
+    assert status == "200" and 100 < int(fuel) < 10_000_000, fuel
+
+
+def metric(text, name, **labels):
+    """The value of one series in a Prometheus text page, 0 when it is absent."""
+    wanted = name + ("{" + ",".join(f'{key}="{value}"' for key, value in labels.items()) + "}" if labels else "")
+    for line in text.splitlines():
+        if line.startswith(wanted + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_the_second_request_hits_the_module_cache_visible_in_the_runner_metrics(http, base_url, hello):
+    path, key = f"{hello['name']}/hello/metrics", hello["keys"]["a_member"]
+    assert call(http, base_url, path, key).status_code == 200
+    before = http.get(f"{base_url}/runner/metrics")
+    assert before.status_code == 200 and before.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert call(http, base_url, path, key).status_code == 200
+    after = http.get(f"{base_url}/runner/metrics").text
+    # Parsed once: the second request is a cache hit, no module is read or parsed again, and
+    # it runs on the instance the first one left (reset), so nothing is translated again.
+    assert metric(after, "exthost_module_cache_hits_total") >= metric(before.text, "exthost_module_cache_hits_total") + 1
+    assert metric(after, "exthost_module_cache_misses_total") == metric(before.text, "exthost_module_cache_misses_total")
+    assert metric(after, "exthost_wasm_instances_created_total") == metric(before.text, "exthost_wasm_instances_created_total")
+    assert metric(after, "exthost_wasm_instances_reused_total") >= metric(before.text, "exthost_wasm_instances_reused_total") + 1
+    assert metric(after, "exthost_executions_total", outcome="ok") >= metric(before.text, "exthost_executions_total", outcome="ok") + 1
+    assert metric(after, "exthost_execution_fuel_count") >= 2
+    assert 'exthost_http_requests_total{route="/api/ext/:extensionId/*path",method="GET",status="200"}' in after
+
+
+def test_head_runs_the_get_endpoint_without_a_body_and_options_lists_the_methods(http, base_url, hello):
+    key = hello["keys"]["a_member"]
+    head = call(http, base_url, f"{hello['name']}/hello/world", key, method="HEAD")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["Content-Type"].startswith("application/json")
+    options = call(http, base_url, f"{hello['name']}/hello/world", key, method="OPTIONS")
+    assert options.status_code == 204, options.text
+    assert options.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert_error(call(http, base_url, f"{hello['name']}/nothing/here", key, method="OPTIONS"), 404, "ENDPOINT_NOT_FOUND")
+
+
 # ---------------------------------------------------------------- host calls through the engine
 
 # A guest whose `call` handler base64-decodes the request body, hands it to exthost.call as is,

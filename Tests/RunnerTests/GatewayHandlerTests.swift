@@ -4,6 +4,7 @@ import ExthostCore
 import FastCGI
 import Foundation
 import JSON
+import Metrics
 import Logging
 import Registry
 import Runner
@@ -56,9 +57,14 @@ final class FakeEngine: HandlerExecuting {
 
     convenience init(json: String) { self.init { _, _ in Array(json.utf8) } }
 
+    /// Every call reports this much fuel, so the execution log's fuel column can be checked.
+    static let fuelPerCall: UInt64 = 4242
+
     func execute(
-        moduleKey: String, modulePath: String, handler: String, input: [UInt8], limits: ExecutionLimits, host: any HostInterface
+        moduleKey: String, modulePath: String, handler: String, input: [UInt8], limits: ExecutionLimits, host: any HostInterface,
+        meter: inout ExecutionMeter
     ) throws(ExecutionError) -> [UInt8] {
+        meter.fuelUsed = Self.fuelPerCall
         let document = (try? JSONValue.parse(input)) ?? .null
         calls.withLock { $0.append(Call(moduleKey: moduleKey, modulePath: modulePath, handler: handler, input: document, timeout: limits.timeout)) }
         return try answer(document, host)
@@ -85,7 +91,7 @@ let helloHash = "sha256:" + String(repeating: "ab", count: 32)
 func helloTarget(tenant: String = tenantA, granted: [String] = ["cap:context.read", "cap:log.emit"], config: JSONObject = ["greeting": "hi"]) -> ExecutionTarget {
     ExecutionTarget(
         installID: "33333333-3333-3333-3333-333333333333", tenantID: tenant, extensionID: "44444444-4444-4444-4444-444444444444",
-        extensionName: "exthost.examples.hello-world", version: "1.0.0", contentHash: helloHash, entry: "dist/main.wasm",
+        extensionName: "exthost.examples.hello", version: "1.0.0", contentHash: helloHash, entry: "dist/main.wasm",
         endpoints: [
             ["method": "GET", "path": "/hello/:name", "handler": "hello"],
             ["method": "POST", "path": "/notes", "handler": "create_note"],
@@ -100,6 +106,7 @@ struct GatewayFixture {
     let engine: FakeEngine
     let targets: FixedTargets
     let log = RecordingLog()
+    let metrics = MetricsRegistry()
     let filler: RecordingFiller
     let handler: GatewayHandler
 
@@ -121,7 +128,7 @@ struct GatewayFixture {
             executor: engine,
             limits: ExecutionLimits(fuel: nil, memoryBytes: 64 << 20, timeout: .seconds(5), maxRequestBytes: maxRequestBytes, maxResponseBytes: 4096),
             hostServices: HostServices(secrets: NoSecrets(), logger: silentLogger),
-            executionLog: log, logger: silentLogger)
+            executionLog: log, metrics: GatewayMetrics(registry: metrics), logger: silentLogger)
     }
 
     var router: Router {
@@ -156,7 +163,7 @@ let helloAnswer = #"{"status":200,"headers":{"Content-Type":"application/json"},
 @Suite struct GatewayHandlerTests {
     @Test func runsTheMatchedHandlerWithParamsAndReturnsTheExtensionsResponse() throws {
         let fixture = try GatewayFixture(engine: FakeEngine(json: helloAnswer))
-        let response = try fixture.send("/api/ext/exthost.examples.hello-world/hello/ada?x=1")
+        let response = try fixture.send("/api/ext/exthost.examples.hello/hello/ada?x=1")
         #expect(response.status.code == 200)
         #expect(response.headers["content-type"] == "application/json")
         #expect(try bodyJSON(response) == ["message": "Hello, ada!"])
@@ -172,6 +179,37 @@ let helloAnswer = #"{"status":200,"headers":{"Content-Type":"application/json"},
         #expect(fixture.filler.callCount == 0)
         let entry = try #require(fixture.log.all.first)
         #expect(entry.status == 200 && entry.errorCode == nil && entry.tenantID == tenantA && entry.path == "/hello/ada" && entry.method == "GET")
+        #expect(entry.fuelUsed == FakeEngine.fuelPerCall)
+        #expect(fixture.metrics.render().contains("exthost_executions_total{outcome=\"ok\"} 1\n"))
+        #expect(fixture.metrics.render().contains("exthost_execution_fuel_count 1\n"))
+    }
+
+    @Test func headRunsTheGetEndpointAndTellsTheGuestItIsHead() throws {
+        let fixture = try GatewayFixture(engine: FakeEngine(json: helloAnswer))
+        let response = try fixture.send("/api/ext/exthost.examples.hello/hello/ada", method: "HEAD")
+        #expect(response.status.code == 200)
+        let call = try #require(fixture.engine.lastCall)
+        #expect(call.handler == "hello" && call.input["http"]?["method"] == "HEAD")
+    }
+
+    @Test func optionsListsThePathsMethodsWithoutRunningAnything() throws {
+        let fixture = try GatewayFixture(engine: FakeEngine(json: helloAnswer))
+        let response = try fixture.send("/api/ext/exthost.examples.hello/hello/ada", method: "OPTIONS")
+        #expect(response.status.code == 204)
+        #expect(response.headers["allow"] == "GET, HEAD, OPTIONS")
+        #expect(fixture.engine.lastCall == nil)
+        #expect(fixture.log.all.first?.fuelUsed == nil && fixture.log.all.first?.status == 204)
+        let elsewhere = try fixture.send("/api/ext/exthost.examples.hello/nothing", method: "OPTIONS")
+        #expect(try errorCode(elsewhere) == "ENDPOINT_NOT_FOUND")
+        let notes = try fixture.send("/api/ext/exthost.examples.hello/notes", method: "OPTIONS")
+        #expect(notes.headers["allow"] == "POST, OPTIONS")
+    }
+
+    @Test func aFailureIsCountedUnderItsCodeWithoutFuelWhenNothingRan() throws {
+        let fixture = try GatewayFixture(engine: FakeEngine(json: helloAnswer))
+        _ = try fixture.send("/api/ext/exthost.examples.hello/nope")
+        #expect(fixture.metrics.render().contains("exthost_executions_total{outcome=\"ENDPOINT_NOT_FOUND\"} 1\n"))
+        #expect(fixture.log.all.first?.fuelUsed == nil)
     }
 
     @Test func resolvesTheExtensionByRegistryIDToo() throws {
@@ -182,7 +220,7 @@ let helloAnswer = #"{"status":200,"headers":{"Content-Type":"application/json"},
 
     @Test func restCaptureAndPercentDecodedParams() throws {
         let fixture = try GatewayFixture(engine: FakeEngine(json: #"{"status":204}"#))
-        let response = try fixture.send("/api/ext/exthost.examples.hello-world/files/a/b%20c")
+        let response = try fixture.send("/api/ext/exthost.examples.hello/files/a/b%20c")
         #expect(response.status.code == 204)
         #expect(fixture.engine.lastCall?.input["params"] == ["rest": "a/b c"])
         #expect(fixture.engine.lastCall?.handler == "serve_file")
@@ -190,8 +228,8 @@ let helloAnswer = #"{"status":200,"headers":{"Content-Type":"application/json"},
 
     @Test func unknownEndpointIs404EndpointNotFoundAndIsLogged() throws {
         let fixture = try GatewayFixture(engine: FakeEngine(json: helloAnswer))
-        for (method, uri) in [("GET", "/api/ext/exthost.examples.hello-world/nope"), ("DELETE", "/api/ext/exthost.examples.hello-world/hello/ada"),
-                              ("GET", "/api/ext/exthost.examples.hello-world"), ("GET", "/api/ext/exthost.examples.hello-world/hello/ada/more")] {
+        for (method, uri) in [("GET", "/api/ext/exthost.examples.hello/nope"), ("DELETE", "/api/ext/exthost.examples.hello/hello/ada"),
+                              ("GET", "/api/ext/exthost.examples.hello"), ("GET", "/api/ext/exthost.examples.hello/hello/ada/more")] {
             let response = try fixture.send(uri, method: method)
             #expect(response.status.code == 404, "\(method) \(uri)")
             #expect(try errorCode(response) == "ENDPOINT_NOT_FOUND")
@@ -203,7 +241,7 @@ let helloAnswer = #"{"status":200,"headers":{"Content-Type":"application/json"},
 
     @Test func anotherTenantsInstallAndUnknownExtensionsAreTheSame404() throws {
         let fixture = try GatewayFixture(engine: FakeEngine(json: helloAnswer))
-        for (key, uri) in [("key-b", "/api/ext/exthost.examples.hello-world/hello/ada"), ("key-a", "/api/ext/acme.other/hello/ada"),
+        for (key, uri) in [("key-b", "/api/ext/exthost.examples.hello/hello/ada"), ("key-a", "/api/ext/acme.other/hello/ada"),
                            ("key-a", "/api/ext/nodot/hello/ada")] {
             let response = try fixture.send(uri, key: key)
             #expect(response.status.code == 404)
@@ -216,7 +254,7 @@ let helloAnswer = #"{"status":200,"headers":{"Content-Type":"application/json"},
 
     @Test func missingKeyIsRejectedBeforeAnyLookup() throws {
         let fixture = try GatewayFixture(engine: FakeEngine(json: helloAnswer))
-        let response = try fixture.send("/api/ext/exthost.examples.hello-world/hello/ada", key: nil)
+        let response = try fixture.send("/api/ext/exthost.examples.hello/hello/ada", key: nil)
         #expect(response.status.code == 401)
         #expect(fixture.targets.lookups.withLock { $0 } == 0)
     }
@@ -230,7 +268,7 @@ let helloAnswer = #"{"status":200,"headers":{"Content-Type":"application/json"},
     ])
     func engineErrorsKeepTheirStatusAndCodeWithTheRequestID(error: ExecutionError, status: Int, code: String) throws {
         let fixture = try GatewayFixture(engine: FakeEngine { _, _ throws(ExecutionError) in throw error })
-        let response = try fixture.send("/api/ext/exthost.examples.hello-world/hello/ada")
+        let response = try fixture.send("/api/ext/exthost.examples.hello/hello/ada")
         #expect(response.status.code == status)
         let document = try bodyJSON(response)
         #expect(document["error"]?["code"]?.stringValue == code)
@@ -240,17 +278,17 @@ let helloAnswer = #"{"status":200,"headers":{"Content-Type":"application/json"},
 
     @Test func requestBodyOverTheLimitIs413WithoutRunningTheHandler() throws {
         let fixture = try GatewayFixture(engine: FakeEngine(json: helloAnswer), maxRequestBytes: 16)
-        let response = try fixture.send("/api/ext/exthost.examples.hello-world/notes", method: "POST", body: Array(repeating: 0x41, count: 17))
+        let response = try fixture.send("/api/ext/exthost.examples.hello/notes", method: "POST", body: Array(repeating: 0x41, count: 17))
         #expect(response.status.code == 413)
         #expect(fixture.engine.calls.withLock { $0.isEmpty })
-        let small = try fixture.send("/api/ext/exthost.examples.hello-world/notes", method: "POST", body: Array("0123456789abcdef".utf8))
+        let small = try fixture.send("/api/ext/exthost.examples.hello/notes", method: "POST", body: Array("0123456789abcdef".utf8))
         #expect(small.status.code == 200)
         #expect(fixture.engine.lastCall?.input["http"]?["body"] == "MDEyMzQ1Njc4OWFiY2RlZg==")
     }
 
     @Test func missingModuleIsFilledThenRun() throws {
         let fixture = try GatewayFixture(engine: FakeEngine(json: helloAnswer), modulePresent: false)
-        let response = try fixture.send("/api/ext/exthost.examples.hello-world/hello/ada")
+        let response = try fixture.send("/api/ext/exthost.examples.hello/hello/ada")
         #expect(response.status.code == 200)
         #expect(fixture.filler.callCount == 1)
         #expect(fixture.filler.timeouts.allSatisfy { $0 <= .seconds(5) })
@@ -259,7 +297,7 @@ let helloAnswer = #"{"status":200,"headers":{"Content-Type":"application/json"},
     @Test func fillRefusedAsNotEnabledIsExtensionNotAvailable() throws {
         let fixture = try GatewayFixture(
             engine: FakeEngine(json: helloAnswer), modulePresent: false, fillFailure: TestFailure(status: .notFound, code: "NOT_ENABLED"))
-        let response = try fixture.send("/api/ext/exthost.examples.hello-world/hello/ada")
+        let response = try fixture.send("/api/ext/exthost.examples.hello/hello/ada")
         #expect(response.status.code == 404)
         #expect(try errorCode(response) == "EXTENSION_NOT_AVAILABLE")
     }
@@ -267,14 +305,14 @@ let helloAnswer = #"{"status":200,"headers":{"Content-Type":"application/json"},
     @Test func fillTimeoutKeepsItsOwnError() throws {
         let fixture = try GatewayFixture(
             engine: FakeEngine(json: helloAnswer), modulePresent: false, fillFailure: TestFailure(status: .gatewayTimeout, code: "CACHEFILL_TIMEOUT"))
-        let response = try fixture.send("/api/ext/exthost.examples.hello-world/hello/ada")
+        let response = try fixture.send("/api/ext/exthost.examples.hello/hello/ada")
         #expect(response.status.code == 504)
         #expect(try errorCode(response) == "CACHEFILL_TIMEOUT")
     }
 
     @Test func theGuestNeverSeesTheCallersCredentials() throws {
         let fixture = try GatewayFixture(engine: FakeEngine(json: helloAnswer))
-        _ = try fixture.send("/api/ext/exthost.examples.hello-world/hello/ada", headers: ["Cookie": "session=1", "X-Trace": "t"])
+        _ = try fixture.send("/api/ext/exthost.examples.hello/hello/ada", headers: ["Cookie": "session=1", "X-Trace": "t"])
         let headers = try #require(fixture.engine.lastCall?.input["http"]?["headers"]?.objectValue)
         #expect(headers["authorization"] == nil && headers["cookie"] == nil)
         #expect(headers["x-trace"] == "t")
@@ -283,7 +321,7 @@ let helloAnswer = #"{"status":200,"headers":{"Content-Type":"application/json"},
     @Test func targetCacheServesRepeatsWithinItsTimeToLive() throws {
         let source = FixedTargets([helloTarget()])
         let cache = TargetCache(source: source, timeToLive: .seconds(60))
-        let reference = try #require(ExtensionReference("exthost.examples.hello-world"))
+        let reference = try #require(ExtensionReference("exthost.examples.hello"))
         for _ in 0..<3 { #expect(try cache.resolved(tenantID: tenantA, extension: reference) != nil) }
         #expect(try cache.resolved(tenantID: tenantB, extension: reference) == nil)
         #expect(try cache.resolved(tenantID: tenantB, extension: reference) == nil)
@@ -308,7 +346,7 @@ let silentLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
     @Test func invalidatingATenantDropsOnlyItsEntries() throws {
         let source = FixedTargets([helloTarget(), helloTarget(tenant: tenantB)])
         let cache = TargetCache(source: source, timeToLive: .seconds(60))
-        let reference = try #require(ExtensionReference("exthost.examples.hello-world"))
+        let reference = try #require(ExtensionReference("exthost.examples.hello"))
         _ = try cache.resolved(tenantID: tenantA, extension: reference)
         _ = try cache.resolved(tenantID: tenantB, extension: reference)
         cache.invalidate(tenantID: tenantA)

@@ -95,7 +95,7 @@ final class LogLines: Sendable {
         #expect(emitted.first?.level == .error)
         #expect(emitted.first?.metadata["requestId"] == "req-7")
         #expect(emitted.first?.metadata["tenantId"] == tenantA)
-        #expect(emitted.first?.metadata["extensionId"] == "exthost.examples.hello-world")
+        #expect(emitted.first?.metadata["extensionId"] == "exthost.examples.hello")
 
         let silent = LogLines()
         host(granted: [], log: silent).log(level: 1, message: "hidden")

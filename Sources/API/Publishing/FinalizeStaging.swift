@@ -75,6 +75,19 @@ struct StagingReader {
         return StagedBundle(digest: digest, etag: object.etag, scan: scan)
     }
 
+    /// Streams `key` into `reader` until it needs no more: the second, shorter read that finds
+    /// the wasm entry, whose path the first read only learnt from the manifest.
+    func read(_ key: String, uploadID: String, into reader: EntryModuleReader) throws {
+        do {
+            _ = try streaming(key, uploadID: uploadID) { chunk in
+                guard try reader.feed(chunk) else { throw EnoughRead() }
+            }
+        } catch is EnoughRead {}
+    }
+
+    /// Thrown by a sink to end a read early; never leaves `StagingReader`.
+    private struct EnoughRead: Error {}
+
     /// `store.open` with the sink's own errors unwrapped and a missing object reported as an
     /// incomplete upload.
     private func streaming(_ key: String, uploadID: String, sink: (UnsafeRawBufferPointer) throws -> Void) throws -> StoredObject {

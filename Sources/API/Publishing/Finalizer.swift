@@ -73,6 +73,9 @@ struct Finalizer {
             scan: scan, signature: request.signature, policy: publishing.signaturePolicy, now: Int64(time(nil)))
         if let rejection = verification.rejection { throw rejection }
         guard let manifest = verification.manifest else { throw ManifestError.invalid(verification.manifestIssues) }
+        if ModuleCheck.applies(to: manifest) {
+            try checkModule(of: manifest, in: staged, session: session, reader: reader)
+        }
         log.finished("verified", bytes: bytes, ["signer": "\(verification.signer?.commonName ?? "-")"])
 
         let writer = CanonicalWriter(store: store, uploadID: session.id, stagingMayChange: session.strategy == .presignedPut)
@@ -88,6 +91,19 @@ struct Finalizer {
 
         discardStagingAfterPublish(session)
         return FinalizeResult(published: published, isNew: published.created)
+    }
+
+    /// Reads the manifest's wasm entry from staging again (packers sort `dist/` before
+    /// `manifest.json`, so the first read could not know which file to keep) and checks it
+    /// against the ABI. While a presigned PUT URL can still replace staging, the whole object is
+    /// read and must hash as before, so the module checked is the module published.
+    private func checkModule(of manifest: Manifest, in staged: StagedBundle, session: UploadSession, reader: StagingReader) throws {
+        let stagingMayChange = session.strategy == .presignedPut
+        let entry = EntryModuleReader(entry: manifest.entry, readsToEnd: stagingMayChange)
+        try reader.read(session.stagingKey, uploadID: session.id, into: entry)
+        let (module, digest) = try entry.finish()
+        if stagingMayChange, digest != staged.digest { throw FinalizeError.stagingChanged(uploadID: session.id) }
+        try ModuleCheck.check(module, manifest: manifest)
     }
 
     /// Staging is only a copy now; a failure to remove it is left to GC (expired sessions).

@@ -9,9 +9,14 @@ public struct ExecutionLogEntry: Sendable, Equatable {
     public var path: String
     public var status: Int
     public var durationMilliseconds: Int
+    /// Fuel the handler used; nil when no handler ran (no such endpoint, a refused request).
+    public var fuelUsed: UInt64?
     public var errorCode: String?
 
-    public init(tenantID: String, installID: String, requestID: String, method: String, path: String, status: Int, durationMilliseconds: Int, errorCode: String?) {
+    public init(
+        tenantID: String, installID: String, requestID: String, method: String, path: String, status: Int, durationMilliseconds: Int,
+        fuelUsed: UInt64?, errorCode: String?
+    ) {
         self.tenantID = tenantID
         self.installID = installID
         self.requestID = requestID
@@ -19,6 +24,7 @@ public struct ExecutionLogEntry: Sendable, Equatable {
         self.path = path
         self.status = status
         self.durationMilliseconds = durationMilliseconds
+        self.fuelUsed = fuelUsed
         self.errorCode = errorCode
     }
 }
@@ -47,8 +53,7 @@ public struct BatchedExecutionLog: ExecutionLogSink {
             .text(entry.tenantID), .text(entry.installID), .text(entry.requestID), .text(entry.method),
             .text(String(decoding: entry.path.utf8.prefix(Self.maxPathBytes), as: UTF8.self)),
             .int64(Int64(entry.status)), .int64(Int64(max(0, entry.durationMilliseconds))),
-            // The engine does not report fuel yet.
-            .null, entry.errorCode.map(PostgresValue.text) ?? .null,
+            entry.fuelUsed.map { .int64(Int64(clamping: $0)) } ?? .null, entry.errorCode.map(PostgresValue.text) ?? .null,
         ])
     }
 }

@@ -20,7 +20,8 @@ public protocol ExecutionTargetLookup: Sendable {
 /// Runs one handler export of a module (the WebAssembly engine).
 public protocol HandlerExecuting: Sendable {
     func execute(
-        moduleKey: String, modulePath: String, handler: String, input: [UInt8], limits: ExecutionLimits, host: any HostInterface
+        moduleKey: String, modulePath: String, handler: String, input: [UInt8], limits: ExecutionLimits, host: any HostInterface,
+        meter: inout ExecutionMeter
     ) throws(ExecutionError) -> [UInt8]
 }
 

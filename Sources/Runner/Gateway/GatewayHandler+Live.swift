@@ -4,6 +4,7 @@ import ContentCache
 import Cryptography
 import Execution
 import Logging
+import Metrics
 import Postgres
 import Registry
 
@@ -15,22 +16,30 @@ extension GatewayHandler {
     /// The gateway as exthost-runner runs it: keys and installs from Postgres, modules from
     /// the cache tree (filled by cachefill), WasmKit for execution, limits and the secrets key
     /// from the environment (`EXT_*`, `EXTHOST_SECRETS_KEY`; without a key `secrets.get`
-    /// answers `unavailable`). Starts the worker's `exthost_installs` listener.
+    /// answers `unavailable`), `http.fetch` limited to the settings' egress allowlist. Starts
+    /// the worker's `exthost_installs` listener.
     public static func live(
-        settings: RunnerConfiguration, pool: PostgresPool, environment: [String: String], logger: Logger
+        settings: RunnerConfiguration, pool: PostgresPool, environment: [String: String], metrics: MetricsRegistry, logger: Logger
     ) throws -> GatewayHandler {
         let secretsKey = try environment[SecretsKey.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }.map(SecretsKey.init(environmentValue:))
         if secretsKey == nil { logger.warning("\(SecretsKey.environmentVariable) is not set: secrets.get answers unavailable") }
+        if settings.egressAllowlist.isEmpty { logger.info("\(EgressAllowlist.environmentVariable) is empty: http.fetch answers not_allowed") }
+        let fetcher = EgressFetcher(allowlist: settings.egressAllowlist, maxResponseBytes: settings.fetchMaxResponseBytes)
         let targets = TargetCache(source: ExecutionTargets(pool: pool))
         InstallChangeListener.start(cache: targets, logger: logger)
+        let engine = WasmEngine(moduleCacheBytes: moduleCacheBytes, logger: logger)
+        let gatewayMetrics = GatewayMetrics(registry: metrics)
+        gatewayMetrics.exportEngine { engine.statistics }
         return GatewayHandler(
             authenticator: Authenticator(keys: APIKeyStore(pool: pool)),
             targets: targets,
             modules: ModuleLocator(layout: ContentCacheLayout(root: settings.cacheRoot), filler: CacheFillClient(socketPath: settings.cacheFillSocket)),
-            executor: WasmEngine(moduleCacheBytes: moduleCacheBytes, logger: logger),
+            executor: engine,
             limits: try ExecutionLimits(environment: environment),
-            hostServices: HostServices(secrets: InstallSecrets(pool: pool, key: secretsKey), storage: ExtensionStorage(pool: pool), logger: logger),
+            hostServices: HostServices(
+                secrets: InstallSecrets(pool: pool, key: secretsKey), storage: ExtensionStorage(pool: pool), fetcher: fetcher, logger: logger),
             executionLog: try BatchedExecutionLog(pool: pool),
+            metrics: gatewayMetrics,
             logger: logger)
     }
 }

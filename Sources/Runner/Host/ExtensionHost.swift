@@ -6,13 +6,14 @@ import Registry
 import Synchronization
 
 /// The host side of `exthost.call` and `exthost.log` for one request of one install: checks
-/// the install's grants, answers `config.get`, `secrets.get` and `storage.*`, and logs tagged lines.
+/// the install's grants, answers `config.get`, `secrets.get`, `storage.*` and `http.fetch`,
+/// and logs tagged lines.
 ///
 /// Invariants: every op is checked against the install's granted capabilities first and
 /// answers `capability_denied` when it is missing; a call at or past the request deadline
-/// answers `timeout` without work; `http.fetch` answers `not_allowed` (not implemented yet:
-/// deny by default), and so does `storage.*` on a host without storage; log output per
-/// request is bounded by `HostServices`.
+/// answers `timeout` without work; `http.fetch` is deny by default (`EgressFetcher`);
+/// `storage.*` answers `not_allowed` on a host without storage; log output per request is
+/// bounded by `HostServices`.
 public final class ExtensionHost: HostInterface {
     private let target: ExecutionTarget
     private let requestID: String
@@ -43,6 +44,7 @@ public final class ExtensionHost: HostInterface {
         case "config.get": return configValue(request)
         case "secrets.get": return secretValue(request)
         case "storage.get", "storage.put", "storage.delete", "storage.list": return storageAnswer(op: op, request, deadline: deadline)
+        case "http.fetch": return fetchAnswer(request, deadline: deadline)
         default: return HostCallAnswer.error("not_allowed", "\(op) is not available on this host")
         }
     }
@@ -130,6 +132,17 @@ public final class ExtensionHost: HostInterface {
         } catch {
             services.logger.error("\(op) failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             return HostCallAnswer.error(ContinuousClock.now >= deadline ? "timeout" : "unavailable", "the storage cannot be used now")
+        }
+    }
+
+    private func fetchAnswer(_ request: JSONValue, deadline: ContinuousClock.Instant) -> JSONValue {
+        do {
+            return HostCallAnswer.ok(try services.fetcher.fetch(request, deadline: deadline))
+        } catch {
+            // Refusals are what an operator audits; transport trouble is the upstream's.
+            let level: Logger.Level = error.hostCallCode == "not_allowed" ? .notice : .info
+            services.logger.log(level: level, "http.fetch failed", metadata: metadata.merging(["error": "\(error.code): \(error.message)"]) { $1 })
+            return HostCallAnswer.error(error.hostCallCode, error.message)
         }
     }
 

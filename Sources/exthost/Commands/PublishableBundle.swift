@@ -1,9 +1,12 @@
+import API
 import Bundle
 import Cryptography
+import Execution
 import Glibc
 
-/// A bundle file that passed the checks finalize runs first (archive structure, manifest, the
-/// files the manifest names), so what `pack`, `sign` and `publish` accept the server accepts too.
+/// A bundle file that passed the checks finalize runs (archive structure, manifest, the files
+/// the manifest names, the wasm entry against the ABI), so what `pack`, `sign` and `publish`
+/// accept the server accepts too.
 ///
 /// Invariant: `manifest` is the valid manifest read from the scanned bytes at `path`, and
 /// `scan.digest` is the hash and size of exactly those bytes.
@@ -25,7 +28,23 @@ struct PublishableBundle {
             reportIssues(verdict.manifestIssues)
             throw CLIError(refusal)
         }
+        try checkModule(path, manifest: manifest)
         return PublishableBundle(path: path, scan: scan, manifest: manifest)
+    }
+
+    /// The server's MODULE_INVALID check, run before anything is signed or uploaded; the
+    /// refusal lists every problem, one per line.
+    private static func checkModule(_ path: String, manifest: Manifest) throws {
+        do {
+            try ModuleCheck.check(bundleFile: path, manifest: manifest)
+        } catch let error as ExecutionError {
+            guard case .moduleInvalid(let problems) = error else { throw CLIError(error) }
+            throw CLIError(([
+                "\(error.code): \(manifest.entry) does not match exthost-wasm@1 (\(problems.count) problem\(problems.count == 1 ? "" : "s"))",
+            ] + problems.map { "  \($0)" }).joined(separator: "\n"))
+        } catch {
+            throw CLIError("cannot read \(manifest.entry) from \(path): \(CLIError(error).description)")
+        }
     }
 
     /// Validates `directory/manifest.json` (every issue at once), packs the directory into

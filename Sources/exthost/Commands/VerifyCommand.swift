@@ -1,15 +1,18 @@
+import API
 import ArgumentParser
 import Bundle
 import Cryptography
+import Execution
 import ExthostCore
 import Glibc
 import JSON
 
-/// `exthost verify`: structure, manifest and signature of a bundle, as the server checks them.
+/// `exthost verify`: structure, manifest, wasm module and signature of a bundle, as the server
+/// checks them.
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check a bundle's structure, manifest and signature; exit 0 only when all pass.",
+        abstract: "Check a bundle's structure, manifest, wasm module and signature; exit 0 only when all pass.",
         discussion: """
             Uses BUNDLE.sig when it exists and --signature is not given. With a trust bundle \
             (--trust-bundle or SIGNING_TRUST_BUNDLE) a trusted signature is required, exactly as \
@@ -57,15 +60,20 @@ struct VerifyCommand: ParsableCommand {
         }
         let verdict = BundleVerification(
             scan: scan, signature: loaded, policy: SignaturePolicy(trustStore: trustStore), now: Int64(time(nil)))
-        let ok = verdict.isAcceptable && signatureFileError == nil
+        let module = ModuleVerdict(bundle: bundle, manifest: verdict.manifest)
+        let ok = verdict.isAcceptable && signatureFileError == nil && module.isAcceptable
         if json {
             var value = verdict.jsonValue
-            if let signatureFileError, case .object(var object) = value {
-                object["ok"] = .bool(false)
-                object["signature"] = .object([
-                    ("checked", .bool(true)),
-                    ("error", .object([("code", .string(signatureFileError.code)), ("message", .string(signatureFileError.message))])),
-                ])
+            if case .object(var object) = value {
+                object["module"] = module.jsonValue
+                if !module.isAcceptable { object["ok"] = .bool(false) }
+                if let signatureFileError {
+                    object["ok"] = .bool(false)
+                    object["signature"] = .object([
+                        ("checked", .bool(true)),
+                        ("error", .object([("code", .string(signatureFileError.code)), ("message", .string(signatureFileError.message))])),
+                    ])
+                }
                 value = .object(object)
             }
             print(value.serialized(.pretty))
@@ -78,6 +86,7 @@ struct VerifyCommand: ParsableCommand {
                 print("manifest   FAILED: \(verdict.manifestIssues.count) issue(s)")
                 printIssues(verdict.manifestIssues)
             }
+            module.printLines()
             print("signature  \(signatureLine(verdict, fileError: signatureFileError, trustPath: trustPath))")
         }
         if !ok { throw ExitCode(1) }
@@ -104,5 +113,52 @@ struct VerifyCommand: ParsableCommand {
         } else {
             print("structure  FAILED: \(code): \(message)")
         }
+    }
+}
+
+/// What `verify` reports about the wasm entry: not checked (no valid manifest, or nothing to
+/// run), ok, or the error with every problem finalize would list.
+private struct ModuleVerdict {
+    let entry: String?
+    let error: (any HTTPError)?
+    let problems: [String]
+
+    init(bundle: String, manifest: Manifest?) {
+        guard let manifest, ModuleCheck.applies(to: manifest) else {
+            (entry, error, problems) = (nil, nil, [])
+            return
+        }
+        entry = manifest.entry
+        do {
+            try ModuleCheck.check(bundleFile: bundle, manifest: manifest)
+            (error, problems) = (nil, [])
+        } catch let failure as ExecutionError {
+            if case .moduleInvalid(let listed) = failure { problems = listed } else { problems = [] }
+            error = failure
+        } catch {
+            self.error = (error as? any HTTPError) ?? ExecutionError.moduleUnavailable("\(error)")
+            problems = []
+        }
+    }
+
+    var isAcceptable: Bool { error == nil }
+
+    var jsonValue: JSONValue {
+        var members: [(String, JSONValue)] = [("checked", .bool(entry != nil))]
+        if let entry { members.append(("entry", .string(entry))) }
+        if let error {
+            members.append(("error", .object([
+                ("code", .string(error.code)), ("message", .string(error.message)),
+                ("issues", .array(problems.map { .string($0) })),
+            ])))
+        }
+        return .object(members)
+    }
+
+    func printLines() {
+        guard let entry else { return print("module     not checked (no API endpoints, or no valid manifest)") }
+        guard let error else { return print("module     ok: \(entry) matches exthost-wasm@1") }
+        print("module     FAILED: \(error.code): \(entry), \(problems.count) problem(s)")
+        for problem in problems { print("  \(problem)") }
     }
 }

@@ -92,6 +92,19 @@ def test_no_key_or_a_bad_key_is_401(http, base_url, hello):
     assert_error(call(http, base_url, f"{hello['name']}/hello/world", "exthost_" + "x" * 40), 401, "INVALID_API_KEY")
 
 
+def test_a_revoked_key_stops_working_at_once_although_workers_remember_keys(stack, http, base_url, hello):
+    key = create_key(stack, hello["tenant_a"], "member")
+    path = f"{hello['name']}/hello/world"
+    # Remembered by the worker now (VerifiedKeyCache keeps a verified key up to 2 s)...
+    assert call(http, base_url, path, key).status_code == 200
+    assert call(http, base_url, path, key).status_code == 200
+    result = cli(stack, "admin", "revoke-key", key, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # ...and forgotten as soon as the revocation's NOTIFY exthost_api_keys arrives.
+    assert wait_until(lambda: call(http, base_url, path, key).status_code == 401, timeout=1.0)
+    assert_error(call(http, base_url, path, key), 401, "INVALID_API_KEY")
+
+
 def test_a_disabled_install_is_404_until_enabled_again(http, base_url, hello):
     admin = hello["keys"]["a_admin"]
     path = f"{hello['name']}/hello/world"

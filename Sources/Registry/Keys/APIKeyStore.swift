@@ -41,6 +41,9 @@ public struct APIKeyStore: Sendable {
         return CreatedAPIKey(token: token, record: record)
     }
 
+    /// The channel a revocation is announced on (payload: the key's id), in the revoking transaction.
+    public static let revocationChannel = "exthost_api_keys"
+
     /// nil when unknown, expired or revoked. Looks up by digest (unique index), then compares
     /// digests with ConstantTime; touches last_used_at at most once a minute (cheap).
     public func authenticate(token: String) throws(RegistryError) -> APIPrincipal? {
@@ -94,12 +97,15 @@ public struct APIKeyStore: Sendable {
             return nil
         }
         return try databaseCall {
-            try pool.withConnection { connection -> APIKeyRecord? in
+            try pool.transaction { connection -> APIKeyRecord? in
                 let rows = try connection.query(
                     "UPDATE api_keys SET revoked_at = now() WHERE \(condition) AND revoked_at IS NULL RETURNING \(Self.recordColumns)",
                     [parameter]
                 ).rows
-                return try rows.first.map(Self.record)
+                guard let record = try rows.first.map(Self.record) else { return nil }
+                // Workers that remember verified keys for a moment forget them when this commits.
+                try connection.notify(channel: Self.revocationChannel, payload: record.id)
+                return record
             }
         }
     }

@@ -26,12 +26,13 @@ extension GatewayHandler {
         if settings.egressAllowlist.isEmpty { logger.info("\(EgressAllowlist.environmentVariable) is empty: http.fetch answers not_allowed") }
         let fetcher = EgressFetcher(allowlist: settings.egressAllowlist, maxResponseBytes: settings.fetchMaxResponseBytes)
         let targets = TargetCache(source: ExecutionTargets(pool: pool))
-        InstallChangeListener.start(cache: targets, logger: logger)
+        let keys = VerifiedKeyCache(authenticator: Authenticator(keys: APIKeyStore(pool: pool)))
+        RegistryChangeListener.start(targets: targets, keys: keys, logger: logger)
         let engine = WasmEngine(moduleCacheBytes: moduleCacheBytes, logger: logger)
         let gatewayMetrics = GatewayMetrics(registry: metrics)
         gatewayMetrics.exportEngine { engine.statistics }
         return GatewayHandler(
-            authenticator: Authenticator(keys: APIKeyStore(pool: pool)),
+            authenticator: keys,
             targets: targets,
             modules: ModuleLocator(layout: ContentCacheLayout(root: settings.cacheRoot), filler: CacheFillClient(socketPath: settings.cacheFillSocket)),
             executor: engine,

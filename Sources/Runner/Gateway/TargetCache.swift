@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Invariants: an entry (found or not found) is served for at most `timeToLive` after it was
 /// read, so an install change (disable, upgrade, grant) is seen within that time on every
-/// worker even when no notification arrives (`InstallChangeListener` drops a tenant's entries
+/// worker even when no notification arrives (`RegistryChangeListener` drops a tenant's entries
 /// as soon as one does); the cache never holds more than `capacity` entries. Errors are
 /// never cached.
 public final class TargetCache: ExecutionTargetLookup {

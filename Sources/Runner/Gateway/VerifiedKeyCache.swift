@@ -1,0 +1,58 @@
+import API
+import FastCGI
+import Registry
+import Synchronization
+
+/// A worker's short memory of verified API keys, so a burst of requests with one key costs
+/// one registry query per `timeToLive` instead of one each (the query was the largest part of
+/// a hello execution's cost).
+///
+/// Invariants: entries are keyed by the token's SHA-256 (the token itself is never kept); only
+/// keys the registry accepted are remembered, so a stream of bad tokens still hits the registry
+/// (and cannot fill the cache); an entry is served for at most `timeToLive`, so an expiry or a
+/// revocation whose notification was missed takes effect within that time, and a revocation
+/// that is announced (`APIKeyStore.revocationChannel`) takes effect as soon as the listener
+/// sees it; the cache holds at most `capacity` entries.
+public final class VerifiedKeyCache: TenantAuthenticating {
+    public static let defaultTimeToLive: Duration = .seconds(2)
+    public static let defaultCapacity = 10_000
+
+    private struct Entry {
+        let tenantID: String
+        let expires: ContinuousClock.Instant
+    }
+
+    private let authenticator: Authenticator
+    private let timeToLive: Duration
+    private let capacity: Int
+    private let entries = Mutex<[[UInt8]: Entry]>([:])
+
+    public init(authenticator: Authenticator, timeToLive: Duration = defaultTimeToLive, capacity: Int = defaultCapacity) {
+        self.authenticator = authenticator
+        self.timeToLive = timeToLive
+        self.capacity = max(1, capacity)
+    }
+
+    public func tenantID(for request: Request) throws -> String {
+        let authorization = request.headers["authorization"]
+        let token = try BearerCredentials.token(fromAuthorization: authorization)
+        guard APIKeyToken.isWellFormed(token) else { throw AuthError.invalidCredentials }
+        let digest = APIKeyToken.digest(token)
+        let now = ContinuousClock.now
+        if let entry = entries.withLock({ $0[digest] }), entry.expires > now { return entry.tenantID }
+        let tenantID = try authenticator.authenticate(authorization: authorization).tenantID
+        entries.withLock { entries in
+            if entries.count >= capacity {
+                entries = entries.filter { $0.value.expires > now }
+                if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            }
+            entries[digest] = Entry(tenantID: tenantID, expires: now.advanced(by: timeToLive))
+        }
+        return tenantID
+    }
+
+    /// Forgets every key (one was revoked, or notifications may have been missed).
+    public func invalidateAll() {
+        entries.withLock { $0.removeAll(keepingCapacity: true) }
+    }
+}

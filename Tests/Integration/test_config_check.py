@@ -10,6 +10,7 @@ def test_the_stack_configuration_passes_and_masks_secrets(stack):
     for secret in ("EXTHOST_SECRETS_KEY", "STORAGE_S3_SECRET_KEY"):
         assert stack[secret] not in out
     assert "PROBLEM" not in out
+    assert "EXT_EGRESS_ALLOWLIST" in out and "EXT_MEMORY_LIMIT_MB           64" in out
 
 
 def test_the_file_store_is_reported_when_selected(stack):
@@ -27,10 +28,13 @@ def test_an_env_file_with_bad_values_fails_naming_each_problem(stack, tmp_path):
         "EXTHOST_SECRETS_KEY='too-short'\n"
         "export EXTHOST_MAX_BUNDLE_BYTES=-1\n"
         "SIGNING_TRUST_BUNDLE=/nonexistent/trust.pem\n"
-        "EXTHOST_CACHE_MAX_BYTES=lots\n")
+        "EXTHOST_CACHE_MAX_BYTES=lots\n"
+        "EXT_EGRESS_ALLOWLIST=api.example.com,ftp://nope\n"
+        "EXT_MEMORY_LIMIT_MB=0\n")
     result = cli(stack, "config", "check", "--env-file", str(env_file), check=False)
     assert result.returncode == 1
     problems = [line for line in result.stdout.splitlines() if "PROBLEM" in line]
-    for expected in ("ftp", "EXTHOST_SECRETS_KEY", "EXTHOST_MAX_BUNDLE_BYTES", "SIGNING_TRUST_BUNDLE", "EXTHOST_CACHE_MAX_BYTES"):
+    for expected in ("ftp", "EXTHOST_SECRETS_KEY", "EXTHOST_MAX_BUNDLE_BYTES", "SIGNING_TRUST_BUNDLE", "EXTHOST_CACHE_MAX_BYTES",
+                     "ftp://nope", "EXT_MEMORY_LIMIT_MB"):
         assert any(expected in line for line in problems), (expected, result.stdout)
     assert "too-short" not in result.stdout

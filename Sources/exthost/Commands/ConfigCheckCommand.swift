@@ -5,7 +5,9 @@ import CacheFill
 import Cryptography
 import Glibc
 import Postgres
+import Execution
 import Registry
+import Runner
 import ServiceSupport
 
 /// `exthost config check`: what each process would use from an environment file, with every
@@ -92,13 +94,7 @@ struct ConfigCheckCommand: ParsableCommand {
         if access(cacheRoot, W_OK) != 0 {
             check.warning("\(cacheRoot) is not writable by this user (exthost-cachefill must be able to write it)")
         }
-        if let timeout = environment["EXT_GATEWAY_TIMEOUT_MS"], !timeout.isEmpty {
-            if let milliseconds = Int(timeout), milliseconds > 0 {
-                check.value("EXT_GATEWAY_TIMEOUT_MS", timeout)
-            } else {
-                check.problem("EXT_GATEWAY_TIMEOUT_MS must be a positive number of milliseconds")
-            }
-        }
+        runnerSettings(environment, &check)
         if let budget = environment["EXTHOST_CACHE_MAX_BYTES"], !budget.isEmpty, CacheFillConfiguration.parseByteCount(budget) == nil {
             check.problem("EXTHOST_CACHE_MAX_BYTES must be a byte count such as 20G")
         }
@@ -123,6 +119,27 @@ struct ConfigCheckCommand: ParsableCommand {
         }
         print(check.text)
         if !check.problems.isEmpty { throw ExitCode.failure }
+    }
+
+    /// What exthost-runner would refuse to start with: its settings, the execution limits and the
+    /// egress allowlist, read by the same code the runner uses.
+    private func runnerSettings(_ environment: [String: String], _ check: inout ConfigReport) {
+        do {
+            let settings = try RunnerConfiguration(environment: environment)
+            check.value("EXT_GATEWAY_TIMEOUT_MS", "\(settings.gatewayTimeout.components.seconds * 1000 + settings.gatewayTimeout.components.attoseconds / 1_000_000_000_000_000)")
+            check.value("EXT_EGRESS_ALLOWLIST", settings.egressAllowlist.isEmpty
+                ? "(empty: http.fetch is refused)" : settings.egressAllowlist.entries.map(\.description).joined(separator: ","))
+            check.value("EXT_FETCH_MAX_BYTES", "\(settings.fetchMaxResponseBytes)")
+        } catch {
+            check.problem(error.message)
+        }
+        do {
+            let limits = try ExecutionLimits(environment: environment)
+            check.value("EXT_MEMORY_LIMIT_MB", "\(limits.memoryBytes >> 20)")
+            check.value("EXT_FUEL_PER_REQUEST", limits.fuel.map { "\($0)" } ?? "(derived from the deadline)")
+        } catch {
+            check.problem(error.message)
+        }
     }
 
     private func trustBundle(_ environment: [String: String], _ check: inout ConfigReport) {

@@ -63,6 +63,73 @@ def test_notes_ui_carries_the_sdk_bridge_unchanged():
 
 
 # ---------------------------------------------------------------------------------------------
+# sdk/c/exthost_json.h, compiled for this machine (it needs no wasm host)
+
+
+JSON_HELPER_CHECKS = r"""
+#include <assert.h>
+#include <string.h>
+#include "exthost_json.h"
+
+static exthost_str member(exthost_str object, const char *name) {
+    exthost_str value = {0, 0};
+    return exthost_json_member(object, name, &value) ? value : (exthost_str){0, 0};
+}
+
+static int is(exthost_str span, const char *text) { return span.ptr && span.len == strlen(text) && !memcmp(span.ptr, text, span.len); }
+
+int main(void) {
+    /* A member is found among the object's own members only, never inside a nested value or a string. */
+    exthost_str doc = exthost_cstr("{\"context\":{\"config\":{\"params\":{\"id\":\"evil\"}},\"s\":\"\\\"params\\\":}\"},"
+                                   " \"http\" : {\"method\":\"GET\"} , \"params\":{\"id\":\"a\\u00e9\\ud83d\\ude00\\n\"}}");
+    exthost_str params = member(doc, "params");
+    assert(is(params, "{\"id\":\"a\\u00e9\\ud83d\\ude00\\n\"}"));
+    assert(is(member(member(doc, "http"), "method"), "\"GET\""));
+    assert(!member(doc, "id").ptr && !member(doc, "config").ptr);
+    char out[64];
+    exthost_str id = member(params, "id");
+    uint32_t n = exthost_json_unescape(id, out);
+    assert(n == 8 && !memcmp(out, "a\xc3\xa9\xf0\x9f\x98\x80\n", 8));
+    assert(exthost_json_unescape(exthost_cstr("\"\\ud83d\""), out) == EXTHOST_JSON_INVALID); /* lone surrogate */
+    assert(exthost_json_unescape(exthost_cstr("\"\\q\""), out) == EXTHOST_JSON_INVALID);
+    char escaped[EXTHOST_JSON_ESCAPED_MAX(8)];
+    n = exthost_json_escape("a\"\\\n\x01\xc3\xa9", 7, escaped);
+    assert(n == 17 && !memcmp(escaped, "\"a\\\"\\\\\\n\\u0001\xc3\xa9\"", n));
+    /* Malformed or truncated input is "not found", never a read past the end. */
+    assert(!member(exthost_cstr("{\"a\":\"x"), "a").ptr && !member(exthost_cstr("{\"a\" 1}"), "a").ptr);
+    assert(!member(exthost_cstr("[1]"), "a").ptr && !member(exthost_cstr("{}"), "a").ptr);
+    assert(!member((exthost_str){"{\"a\":{\"b\":1}", 11}, "a").ptr); /* cut inside the value */
+    /* Arrays, numbers. */
+    exthost_str array = exthost_cstr("[ \"a\", {\"b\":[1,\"]\"]} , 3 ]"), element;
+    uint32_t cursor = 0, count = 0;
+    while (exthost_json_array_next(array, &cursor, &element)) count++;
+    assert(count == 3 && is(element, "3"));
+    int64_t value = 0;
+    assert(exthost_json_int(exthost_cstr("-42"), &value) && value == -42);
+    assert(!exthost_json_int(exthost_cstr("9223372036854775808"), &value) && !exthost_json_int(exthost_cstr("1.5"), &value));
+    /* Base64 round trip, padding optional on input, bad characters refused. */
+    char encoded[16], decoded[16];
+    n = exthost_base64_encode("hello!?", 7, encoded);
+    assert(n == 12 && !memcmp(encoded, "aGVsbG8hPw==", 12));
+    assert(exthost_base64_decode(encoded, 10, decoded) == 7 && !memcmp(decoded, "hello!?", 7));
+    assert(exthost_base64_decode("aGV*", 4, decoded) == EXTHOST_JSON_INVALID);
+    return 0;
+}
+"""
+
+
+def test_the_json_helpers_keep_to_their_invariants(tmp_path):
+    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    source = tmp_path / "checks.c"
+    source.write_text(JSON_HELPER_CHECKS)
+    built = subprocess.run([compiler, "-std=c11", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined", "-I", str(ROOT / "sdk" / "c"),
+                            "-o", str(tmp_path / "checks"), str(source)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    ran = subprocess.run([str(tmp_path / "checks")], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+
+
+# ---------------------------------------------------------------------------------------------
 # The bridge's client half, in node with a stand-in window
 
 

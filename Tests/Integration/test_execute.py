@@ -171,6 +171,9 @@ def test_the_second_request_hits_the_module_cache_visible_in_the_runner_metrics(
     assert metric(after, "exthost_executions_total", outcome="ok") >= metric(before.text, "exthost_executions_total", outcome="ok") + 1
     assert metric(after, "exthost_execution_fuel_count") >= 2
     assert 'exthost_http_requests_total{route="/api/ext/:extensionId/*path",method="GET",status="200"}' in after
+    # The node's cachefill daemon, read from its status file: up, and the tree holds hello's bundle.
+    assert metric(after, "exthost_cachefill_up") == 1
+    assert metric(after, "exthost_cachefill_tree_bytes") > 0 and metric(after, "exthost_cachefill_trees") >= 1
 
 
 def test_head_runs_the_get_endpoint_without_a_body_and_options_lists_the_methods(http, base_url, hello):

@@ -31,6 +31,7 @@ extension GatewayHandler {
         let engine = WasmEngine(moduleCacheBytes: moduleCacheBytes, logger: logger)
         let gatewayMetrics = GatewayMetrics(registry: metrics)
         gatewayMetrics.exportEngine { engine.statistics }
+        CacheFillMetrics(statusFile: CacheFillConfiguration.defaultStatusFile(socketPath: settings.cacheFillSocket)).register(in: metrics)
         return GatewayHandler(
             authenticator: keys,
             targets: targets,

@@ -99,7 +99,7 @@ final class AcceptThread {
         if outcome != "ok" { metadata["outcome"] = "\(outcome)" }
         server.logger.info("request", metadata: metadata)
         server.observer?(CompletedRequest(
-            method: params["REQUEST_METHOD"] ?? "", route: request?.route, status: response.status.code, duration: elapsed,
+            method: params["REQUEST_METHOD"] ?? "", route: request?.route, status: response.status.code, errorCode: response.errorCode, duration: elapsed,
             bytesIn: request?.body.bytesRead ?? 0, bytesOut: writer.bytesWritten))
     }
 

@@ -4,6 +4,8 @@ public struct CompletedRequest: Sendable {
     /// The matched route's pattern; nil when no route matched (404, 405, a malformed request).
     public let route: String?
     public let status: Int
+    /// The error code of an error answer (`INVALID_MANIFEST`, `EXTENSION_TIMEOUT`, …), else nil.
+    public let errorCode: String?
     public let duration: Duration
     public let bytesIn: Int
     public let bytesOut: Int

@@ -67,6 +67,7 @@ extension Response {
         let body = "{\"error\":{\"code\":\(JSONString.quote(error.code)),\"message\":\(JSONString.quote(error.message))\(field),\"requestId\":\(JSONString.quote(requestID))}}"
         var response = Response.json(body, status: error.status)
         for field in error.extraHeaders { try? response.headers.set(field.name, field.value) }
+        response.errorCode = error.code
         return response
     }
 }

@@ -23,6 +23,8 @@ public struct Response: Sendable {
     public var headers: HTTPHeaders
     public var body: Body
     public private(set) var accelHeaders: [(AccelHeader, String)] = []
+    /// The error code when this is an error answer (`Response.error`), for metrics; never sent.
+    public internal(set) var errorCode: String?
 
     public init(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), body: Body = .empty) {
         self.status = status

@@ -18,7 +18,7 @@ from bundlefactory import (MIB, auth, keygen, manifest, pack, pack_with_tar, sig
                            write_extension)
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is installed by scripts/setup")
-from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -103,7 +103,9 @@ class AdminPage:
 
     def wait(self, condition, timeout=20, message=""):
         try:
-            return WebDriverWait(self.driver, timeout).until(lambda _: condition())
+            # Every refresh of the page replaces its table rows: a row found a moment ago may be gone.
+            return WebDriverWait(self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+                lambda _: condition())
         except TimeoutException:
             self.screenshot("timeout")
             logs = "\n".join(entry["message"] for entry in self.driver.get_log("browser"))
@@ -145,6 +147,26 @@ class AdminPage:
     def install_row(self, qualified_name):
         rows = self.found(f'#installs tr[data-extension="{qualified_name}"]')
         return rows[0] if rows else None
+
+    def install(self, qualified_name, grants=None, offered=None):
+        """Installs the extension from the catalog table, checking the boxes of `grants` (every
+        offered capability when None); `offered`, when given, must be exactly the boxes shown."""
+        button = f'#extensions button[data-extension="{qualified_name}"]'
+        self.wait(lambda: self.found(button), message=f"{qualified_name} in the catalog")
+        self.find(button).click()
+        self.wait(lambda: self.find("#install-form").is_displayed(), message="the install form")
+        boxes = {box.get_attribute("value"): box for box in self.found("#install-grants input[name=grant]")}
+        if offered is not None:
+            assert set(boxes) == set(offered)
+        for capability in boxes if grants is None else grants:
+            boxes[capability].click()
+        self.find("#install-button").click()
+        self.wait(lambda: self.install_row(qualified_name) is not None, message=f"the install of {qualified_name}")
+
+    def open_ui(self, qualified_name):
+        """Clicks the install's "Open UI" and returns the iframe element."""
+        self.install_row(qualified_name).find_element(By.CSS_SELECTOR, 'button[data-action="open-ui"]').click()
+        return self.wait(lambda: self.found("#extension-frame") and self.find("#extension-frame"), message="the iframe")
 
 
 @pytest.fixture()
@@ -200,13 +222,7 @@ def test_publish_install_toggle_and_open_ui(stack, http, base_url, tenant, page,
     content_hash = listed.json()["versions"][0]["contentHash"]
     assert result.count(content_hash) == 1
 
-    page.find(f'#extensions button[data-extension="{qualified}"]').click()
-    page.wait(lambda: page.find("#install-form").is_displayed(), message="the install form")
-    boxes = {box.get_attribute("value"): box for box in page.found("#install-grants input[name=grant]")}
-    assert set(boxes) == {"cap:context.read", "cap:log.emit"}
-    boxes["cap:log.emit"].click()
-    page.find("#install-button").click()
-    page.wait(lambda: page.install_row(qualified) is not None, message="the install in the list")
+    page.install(qualified, grants=["cap:log.emit"], offered=["cap:context.read", "cap:log.emit"])
     page.screenshot("2-installed")
 
     installs = http.get(f"{base_url}/api/installs", headers=auth(tenant["admin"])).json()["installs"]
@@ -227,8 +243,7 @@ def test_publish_install_toggle_and_open_ui(stack, http, base_url, tenant, page,
     page.screenshot("3-disabled")
     toggle_to(True)
 
-    page.install_row(qualified).find_element(By.CSS_SELECTOR, 'button[data-action="open-ui"]').click()
-    frame = page.wait(lambda: page.found("#extension-frame") and page.find("#extension-frame"), message="the iframe")
+    frame = page.open_ui(qualified)
     assert frame.get_attribute("sandbox") == SANDBOX
     assert frame.get_attribute("src").startswith(f"{base_url}/ext-ui/{install['extensionId']}/")
     page.wait(lambda: frame.get_attribute("data-loaded") == "true", message="the iframe to load")
@@ -249,19 +264,14 @@ def test_bridge_host_forwards_only_to_the_extension(stack, http, base_url, tenan
           "probe.js": PROBE_JS}
     bundle, _ = published_extension(stack, tmp_path, publisher, ui_files=ui)
     assert page.upload(bundle) == "done", page.find("#message").text
-    page.wait(lambda: page.found(f'#extensions button[data-extension="{qualified}"]'), message="the extension")
-    page.find(f'#extensions button[data-extension="{qualified}"]').click()
-    page.wait(lambda: page.find("#install-form").is_displayed(), message="the install form")
-    page.find("#install-button").click()
-    page.wait(lambda: page.install_row(qualified) is not None, message="the install")
+    page.install(qualified, grants=[])
 
     # Record every request the admin page makes from here on.
     page.driver.execute_script("""
         window.__fetched = [];
         const original = window.fetch;
         window.fetch = (url, init) => { window.__fetched.push(String(url)); return original(url, init); };""")
-    page.install_row(qualified).find_element(By.CSS_SELECTOR, 'button[data-action="open-ui"]').click()
-    frame = page.wait(lambda: page.found("#extension-frame") and page.find("#extension-frame"), message="the iframe")
+    frame = page.open_ui(qualified)
     page.wait(lambda: frame.get_attribute("data-ready") == "true", message="the probe's ready message")
     page.driver.switch_to.frame(frame)
     try:
@@ -337,15 +347,20 @@ def test_signature_file_that_is_not_json(stack, page, tmp_path):
     assert page.error()["code"] == "SIGNATURE_FILE_INVALID"
 
 
-def test_page_without_key_says_so(browser, base_url, artifacts):
-    admin = AdminPage(browser, base_url, artifacts)
-    browser.get(f"{base_url}/admin/")
-    browser.execute_script("sessionStorage.clear()")
-    browser.refresh()
-    assert admin.find("#key-status").text == "no key"
-    admin.find("#refresh").click()
-    admin.wait(lambda: admin.find("#message").is_displayed(), message="the error")
-    assert admin.error()["code"] == "NO_API_KEY"
+def test_forget_key_empties_the_page(stack, page, tmp_path):
+    bundle, _ = published_extension(stack, tmp_path, unique_publisher("adk"))
+    assert page.upload(bundle) == "done", page.find("#message").text
+    page.wait(lambda: page.found("#extensions tbody tr"), message="the catalog")
+    assert page.driver.execute_script("return sessionStorage.length") == 1
+    page.find("#key-forget").click()
+    assert page.find("#key-status").text == "no key"
+    assert page.found("#installs tbody tr") == [] and page.found("#extensions tbody tr") == []
+    assert page.driver.execute_script("return sessionStorage.length") == 0
+    page.find("#refresh").click()
+    page.wait(lambda: page.find("#message").is_displayed(), message="the error")
+    assert page.error()["code"] == "NO_API_KEY"
+    page.driver.refresh()
+    assert page.find("#key-status").text == "no key"
 
 
 def test_direct_uploads_to_a_same_origin_store_and_the_size_cap(stack, page, tmp_path):
@@ -386,16 +401,8 @@ def test_notes_round_trip_through_the_bridge(stack, http, base_url, tenant, page
     qualified = f"{publisher}.notes"
 
     assert page.upload(pack(stack, source)) == "done", page.find("#message").text
-    page.wait(lambda: page.found(f'#extensions button[data-extension="{qualified}"]'), message="notes in the list")
-    page.find(f'#extensions button[data-extension="{qualified}"]').click()
-    page.wait(lambda: page.find("#install-form").is_displayed(), message="the install form")
-    for box in page.found("#install-grants input[name=grant]"):
-        if box.get_attribute("value") != "cap:http.fetch":
-            box.click()
-    page.find("#install-button").click()
-    page.wait(lambda: page.install_row(qualified) is not None, message="the notes install")
-    page.install_row(qualified).find_element(By.CSS_SELECTOR, 'button[data-action="open-ui"]').click()
-    frame = page.wait(lambda: page.found("#extension-frame") and page.find("#extension-frame"), message="the iframe")
+    page.install(qualified, grants=["cap:storage.kv", "cap:config.read", "cap:secrets.get", "cap:log.emit"])
+    frame = page.open_ui(qualified)
     page.wait(lambda: frame.get_attribute("data-ready") == "true", message="the notes UI to be ready")
 
     title = f"note {uuid.uuid4().hex[:8]}"

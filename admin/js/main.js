@@ -25,6 +25,8 @@ byId("key-form").addEventListener("submit", async (event) => {
 byId("key-forget").addEventListener("click", () => {
   apiKey.forget();
   closeViewer();
+  hideInstallForm();
+  for (const body of document.querySelectorAll("#extensions tbody, #installs tbody")) body.replaceChildren();
   showKeyState();
 });
 

@@ -117,7 +117,7 @@ let package = Package(
         ),
 
         // Thin executables.
-        .executableTarget(name: "exthost-api", dependencies: ["API", "Registry", "Postgres", "FastCGI", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
+        .executableTarget(name: "exthost-api", dependencies: ["API", "Registry", "Postgres", "FastCGI", "ServiceSupport", "BundleStore", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "exthost-cachefill",
             dependencies: ["CacheFill", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],

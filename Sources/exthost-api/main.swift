@@ -1,5 +1,6 @@
 import API
 import ArgumentParser
+import BundleStore
 import Cryptography
 import FastCGI
 import Logging
@@ -43,6 +44,12 @@ struct ExthostAPI: ParsableCommand {
             router.addHealthRoutes()
             let publishing = try PublishingServices(environment: environment, pool: pool, logger: logger)
             router.addManagementRoutes(APIServices(pool: pool, secretsKey: secretsKey), publishing: publishing)
+            let store = publishing.store
+            router.addReadinessRoute([
+                ReadinessCheck("database") { try pool.withConnection { _ = try $0.execute("SELECT 1") } },
+                // A HEAD of a key that never exists: proves the store answers and accepts our credentials.
+                ReadinessCheck("bundleStore") { _ = try store.exists(store.keys.base + "readyz-probe") },
+            ], logger: logger)
             return router
         }
     }

@@ -8,6 +8,8 @@ import Registry
 import Runner
 import ServiceSupport
 
+import Glibc
+
 /// exthost-runner: the FastCGI workers behind /api/ext/ (handler execution) and UI cache misses.
 struct ExthostRunner: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,6 +48,12 @@ struct ExthostRunner: ParsableCommand {
                 fillTimeout: settings.gatewayTimeout,
                 logger: logger))
             router.addGatewayRoute(try GatewayHandler.live(settings: settings, pool: pool, environment: environment, metrics: metrics, logger: logger))
+            let cachefill = CacheFillMetrics(statusFile: CacheFillConfiguration.defaultStatusFile(socketPath: settings.cacheFillSocket))
+            router.addReadinessRoute([
+                ReadinessCheck("database") { try pool.withConnection { _ = try $0.execute("SELECT 1") } },
+                ReadinessCheck("cacheTree") { guard access(settings.cacheRoot, R_OK | X_OK) == 0 else { throw ReadinessFailure.unreadable } },
+                ReadinessCheck("cachefill") { guard cachefill.isReady else { throw ReadinessFailure.notRunning } },
+            ], logger: logger)
             return router
         }
     }

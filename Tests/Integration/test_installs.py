@@ -276,6 +276,13 @@ def test_postgres_restart_answers_503_then_recovers_without_restarting_workers(h
         down = http.get(f"{base_url}/api/installs", headers=headers)
         assert_error(down, 503, "DATABASE_UNAVAILABLE")
         assert down.headers["Retry-After"]
+        # Both pools say they are not ready, naming the database and nothing else.
+        for path in ("/readyz", "/runner/readyz"):
+            not_ready = http.get(f"{base_url}{path}")
+            assert not_ready.status_code == 503 and not_ready.json()["error"]["code"] == "NOT_READY", not_ready.text
+            checks = not_ready.json()["error"]["checks"]
+            assert checks["database"] == "DATABASE_UNAVAILABLE" and all(v == "ok" for k, v in checks.items() if k != "database"), checks
+            assert not_ready.headers["Retry-After"] == "5"
     finally:
         subprocess.run([str(root / "scripts" / "stack"), "postgres", "start"], check=True, capture_output=True)
     deadline = time.monotonic() + 20
@@ -285,5 +292,6 @@ def test_postgres_restart_answers_503_then_recovers_without_restarting_workers(h
             break
         time.sleep(0.2)
     assert response.status_code == 200, response.text
+    assert http.get(f"{base_url}/readyz").status_code == 200
     assert pathlib.Path(stack["EXTHOST_RUN_DIR"], "pids", "exthost-api.pid").read_text().strip() == pid_before
     assert os.path.exists(f"/proc/{pid_before}")

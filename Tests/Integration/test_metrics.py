@@ -37,3 +37,13 @@ def test_api_metrics_count_routes_error_codes_and_body_bytes(stack, http, base_u
     assert f'exthost_http_request_duration_seconds_bucket{{route="{route}",le="+Inf"}}' in after
     # Ids never become labels: the raw path is nowhere in the page.
     assert "nobody.nothing" not in after
+
+
+def test_both_pools_are_ready_and_say_what_they_checked(http, base_url):
+    api = http.get(f"{base_url}/readyz")
+    assert api.status_code == 200, api.text
+    assert api.json() == {"status": "ready", "checks": {"database": "ok", "bundleStore": "ok"}}
+    runner = http.get(f"{base_url}/runner/readyz")
+    assert runner.status_code == 200, runner.text
+    assert runner.json() == {"status": "ready", "checks": {"database": "ok", "cacheTree": "ok", "cachefill": "ok"}}
+    assert runner.headers["Cache-Control"] == "no-store"

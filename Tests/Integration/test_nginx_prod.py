@@ -5,6 +5,7 @@ check TLS, redirects, headers, the local-only locations and the rate limit of /a
 
 Needs no stack: the FastCGI sockets are absent, so proxied locations answer 502.
 """
+import http.client
 import json
 import pathlib
 import re
@@ -225,13 +226,22 @@ def test_tls_below_1_2_is_refused(served):
             assert tls.version() == "TLSv1.2"
 
 
-def test_local_only_locations_admit_loopback(served):
-    session, _, https_url, _ = served
+def test_local_only_locations_admit_only_the_allowed_addresses(served):
+    session, _, https_url, https_port = served
     # Loopback is allowed through to the (absent) workers: 502, not 403.
-    for path in ("/metrics", "/runner/metrics", "/readyz"):
+    for path in ("/metrics", "/runner/metrics", "/readyz", "/runner/readyz"):
         assert session.get(https_url + path).status_code == 502, path
+    # Any other address is refused: 127.0.0.2 is loopback too, but not on the allow list.
+    context = ssl.create_default_context(cafile=session.verify)
+    for path in ("/metrics", "/runner/metrics", "/readyz", "/runner/readyz"):
+        connection = http.client.HTTPSConnection("localhost", https_port, context=context, source_address=("127.0.0.2", 0), timeout=10)
+        try:
+            connection.request("GET", path)
+            assert connection.getresponse().status == 403, path
+        finally:
+            connection.close()
     site = SITE.read_text()
-    for location in ("location = /metrics {", "location = /runner/metrics {", "location = /readyz {"):
+    for location in ("location = /metrics {", "location = /runner/metrics {", "location = /readyz {", "location = /runner/readyz {"):
         block = site.split(location, 1)[1].split("}", 1)[0]
         assert "deny all;" in block and "allow 127.0.0.1;" in block, location
 

@@ -18,6 +18,9 @@ public final class CacheFillMetrics: Sendable {
         path = statusFile
     }
 
+    /// The daemon runs and finished its first reconcile.
+    public var isReady: Bool { current()?.ready ?? false }
+
     func current() -> CacheFillStatusFile? {
         let now = ContinuousClock.now
         if let cached = cached.withLock({ $0 }), now - cached.read < .seconds(1) { return cached.status }

@@ -44,7 +44,20 @@ MANIFEST = """{
 GUIDE = {
     "layout": r"""
 mkdir -p my-extension/dist my-extension/ui
-printf '\0asm\1\0\0\0' > my-extension/dist/main.wasm
+cat > hello.wat <<'WAT'
+(module
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 1024))
+  (func (export "exthost_alloc") (param $len i32) (result i32)
+    (local $start i32)
+    (local.set $start (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $len)))
+    (local.get $start))
+  (data (i32.const 16) "{\"status\":200,\"text\":\"Hello from acme\"}")
+  (func (export "hello") (param i32 i32) (result i64)
+    (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const 39))))
+WAT
+wat2wasm hello.wat -o my-extension/dist/main.wasm
 printf '<!doctype html>\n<p>Hello from acme</p>\n' > my-extension/ui/index.html
 """,
     "keygen": "exthost keygen --publisher acme --out keys",

@@ -129,6 +129,24 @@ def test_the_secrets_are_split_by_service(installed):
     assert "openssl rand -hex 32" in (destdir / "etc/exthost/api.env.example").read_text()
 
 
+def test_every_variable_in_the_env_files_is_one_a_process_reads(installed):
+    destdir, _ = installed
+    sources = "\n".join(path.read_text(errors="replace") for path in (ROOT / "Sources").rglob("*.swift"))
+    for name in ["exthost.env", *SECRET_ENV_FILES]:
+        text = (destdir / "etc/exthost" / (name + ".example")).read_text()
+        # Commented-out settings count too: they are the documented optional ones.
+        for variable in re.findall(r"^#?([A-Z][A-Z0-9_]+)=", text, re.M):
+            assert f'"{variable}"' in sources, f"{name}: {variable} is read by no process (a typo?)"
+
+
+def test_sockets_restart_with_their_service(installed):
+    destdir, _ = installed
+    for worker in ("api", "runner"):
+        socket_unit = (destdir / UNIT_DIR / f"exthost-{worker}.socket").read_text()
+        assert f"PartOf=exthost-{worker}.service" in socket_unit
+        assert f"ListenStream=/run/exthost/{worker}.sock" in socket_unit and "SocketMode=0660" in socket_unit
+
+
 def test_a_second_run_changes_nothing(installed):
     destdir, _ = installed
     before = snapshot(destdir)

@@ -8,7 +8,9 @@ struct PackCommand: ParsableCommand {
         abstract: "Pack a directory into a reproducible bundle.tar.zst.",
         discussion: """
             The directory must hold manifest.json at its root (see docs/manifest.md); it is \
-            validated first and an invalid manifest is refused with every issue listed. Entries \
+            validated first and an invalid manifest is refused with every issue listed; the \
+            packed wasm entry must match exthost-wasm@1 as finalize requires (MODULE_INVALID \
+            lists every problem; not checked for a UI-only extension). Entries \
             are sorted, with mtime 0, uid/gid 0, no owner names and modes 0644/0755, compressed \
             at zstd level \(BundlePacker.compressionLevel) single-threaded: the same files always \
             give the same content hash.

@@ -34,6 +34,7 @@ final class AcceptThread {
     }
 
     func loop() {
+        server.recordThread(index)
         defer { server.markExited(index) }
         let connection: FCGXConnection
         do {

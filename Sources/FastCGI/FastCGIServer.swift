@@ -40,6 +40,8 @@ public final class FastCGIServer: Sendable {
     struct State {
         var draining = false
         var threads: [ThreadState] = []
+        /// Each accept thread's pthread, recorded by the thread itself as it starts.
+        var pthreads: [pthread_t?] = []
     }
 
     let configuration: Configuration
@@ -71,7 +73,10 @@ public final class FastCGIServer: Sendable {
 
         let socket = try ListenSocket.open(
             explicit: configuration.listen, backlog: configuration.backlog, socketMode: configuration.socketMode)
-        state.withLock { $0.threads = Array(repeating: .waiting(keptFD: -1), count: configuration.threads) }
+        state.withLock {
+            $0.threads = Array(repeating: .waiting(keptFD: -1), count: configuration.threads)
+            $0.pthreads = Array(repeating: nil, count: configuration.threads)
+        }
         for index in 0..<configuration.threads {
             let worker = AcceptThread(server: self, index: index, listenFD: socket.fd)
             try worker.start()
@@ -89,6 +94,7 @@ public final class FastCGIServer: Sendable {
     private func drain(_ socket: ListenSocket) {
         LibFCGI.shutdownPending()
         socket.shutDown()
+        if socket.isShared { AcceptWakeup.install() }
         state.withLock { state in
             state.draining = true
             for case .waiting(let fd) in state.threads where fd >= 0 {
@@ -97,6 +103,7 @@ public final class FastCGIServer: Sendable {
         }
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(configuration.drainSeconds * 1000)))
         while true {
+            if socket.isShared { wakeWaitingThreads() }
             let busy = state.withLock { $0.threads.filter { if case .exited = $0 { false } else { true } }.count }
             if busy == 0 {
                 logger.info("stopped", metadata: ["inFlight": "0"])
@@ -110,7 +117,23 @@ public final class FastCGIServer: Sendable {
         }
     }
 
+    /// Interrupts the threads still blocked in accept(2) on a shared socket; repeated by the
+    /// drain loop, since a thread may be just about to call accept when the first signal lands.
+    private func wakeWaitingThreads() {
+        state.withLock { state in
+            for (index, thread) in state.threads.enumerated() {
+                guard case .waiting = thread, let pthread = state.pthreads[index] else { continue }
+                AcceptWakeup.wake(pthread)
+            }
+        }
+    }
+
     // MARK: Accept-thread callbacks
+
+    func recordThread(_ index: Int) {
+        let me = pthread_self()
+        state.withLock { $0.pthreads[index] = me }
+    }
 
     /// Records that thread `index` waits for its next request; false when it should stop.
     func markWaiting(_ index: Int, keptFD: Int32) -> Bool {

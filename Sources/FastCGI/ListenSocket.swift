@@ -35,16 +35,19 @@ struct ListenSocket {
     let description: String
     /// A unix socket this process created and so removes when it stops.
     let ownedPath: String?
+    /// Handed over by systemd or the parent (fd 3, fd 0), which keeps its own copy for the next
+    /// worker: stopping must leave it listening, so `shutdown(2)` is not an option.
+    var isShared = false
 
     static func open(explicit: ListenAddress?, backlog: Int32, socketMode: UInt32?) throws(ServerError) -> ListenSocket {
         if let fd = systemdSocket() {
-            return ListenSocket(fd: fd, description: "systemd socket (fd \(fd))", ownedPath: nil)
+            return ListenSocket(fd: fd, description: "systemd socket (fd \(fd))", ownedPath: nil, isShared: true)
         }
         if let explicit {
             return try bind(explicit, backlog: backlog, socketMode: socketMode)
         }
         if isListeningSocket(0) {
-            return ListenSocket(fd: 0, description: "inherited socket (fd 0)", ownedPath: nil)
+            return ListenSocket(fd: 0, description: "inherited socket (fd 0)", ownedPath: nil, isShared: true)
         }
         throw .noListenAddress
     }
@@ -98,8 +101,11 @@ struct ListenSocket {
         return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0 && accepting != 0
     }
 
-    /// Stops accepting: wakes every thread blocked in accept(2).
+    /// Stops accepting on a socket of our own: `shutdown(2)` wakes every thread blocked in
+    /// accept(2) and refuses new connections. A shared socket is left as it is; its threads are
+    /// woken with `AcceptWakeup` instead.
     func shutDown() {
+        guard !isShared else { return }
         Glibc.shutdown(fd, Int32(SHUT_RDWR))
         if let ownedPath { unlink(ownedPath) }
     }

@@ -279,7 +279,7 @@ def listening_drain_socket(stack):
     return listener, path
 
 
-def serve_and_stop(stack, base_url, proc, path):
+def serve_and_stop(stack, base_url, proc, path, keep_socket=False):
     try:
         deadline = time.time() + 10
         while True:
@@ -293,18 +293,25 @@ def serve_and_stop(stack, base_url, proc, path):
     finally:
         if proc.poll() is None:
             proc.kill()
-        path.unlink(missing_ok=True)
+        if not keep_socket:
+            path.unlink(missing_ok=True)
 
 
-def test_systemd_socket_activation_on_fd_3(stack, base_url):
+def test_systemd_socket_activation_on_fd_3_survives_a_worker_restart(stack, base_url):
     listener, path = listening_drain_socket(stack)
     binary = pathlib.Path(stack["EXTHOST_BIN_DIR"], "exthost-fcgi-testapp")
     # LISTEN_PID must be the worker's own pid: sh sets it to $$ and exec keeps that pid.
     script = 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --threads 2 3<&0 0</dev/null'
-    proc = subprocess.Popen(["sh", "-c", script, str(binary)], stdin=listener.fileno(),
-                            stderr=subprocess.DEVNULL)
-    listener.close()
-    serve_and_stop(stack, base_url, proc, path)
+    try:
+        # The test keeps its copy of the socket open, as systemd does: a stopped worker must leave
+        # it listening (no shutdown(2)), so the next worker started on it serves at once.
+        for _ in range(2):
+            proc = subprocess.Popen(["sh", "-c", script, str(binary)], stdin=listener.fileno(),
+                                    stderr=subprocess.DEVNULL)
+            serve_and_stop(stack, base_url, proc, path, keep_socket=True)
+    finally:
+        listener.close()
+        path.unlink(missing_ok=True)
 
 
 def test_inherited_listening_socket_on_fd_0(stack, base_url):

@@ -139,11 +139,13 @@ def test_every_variable_in_the_env_files_is_one_a_process_reads(installed):
             assert f'"{variable}"' in sources, f"{name}: {variable} is read by no process (a typo?)"
 
 
-def test_sockets_restart_with_their_service(installed):
+def test_sockets_outlive_a_restart_of_their_service(installed):
     destdir, _ = installed
     for worker in ("api", "runner"):
         socket_unit = (destdir / UNIT_DIR / f"exthost-{worker}.socket").read_text()
-        assert f"PartOf=exthost-{worker}.service" in socket_unit
+        # The worker leaves systemd's socket listening when it stops (test_foundation proves
+        # it), so the socket must not be stopped with the service: connections queue meanwhile.
+        assert "PartOf=" not in socket_unit
         assert f"ListenStream=/run/exthost/{worker}.sock" in socket_unit and "SocketMode=0660" in socket_unit
 
 

@@ -101,7 +101,7 @@ let package = Package(
         ),
 
         // Counters and histograms of one process, rendered for Prometheus (GET /metrics).
-        .target(name: "Metrics", swiftSettings: swiftSettings),
+        .target(name: "Metrics", dependencies: ["ExthostCore"], swiftSettings: swiftSettings),
 
         // Wiring shared by the executables: worker options, JSON logs, version, metrics.
         .target(
@@ -178,6 +178,7 @@ let package = Package(
         .testTarget(name: "ZstdTests", dependencies: ["Zstd", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: swiftSettings),
+        .testTarget(name: "ExthostCoreTests", dependencies: ["ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BundleTests", dependencies: ["Bundle", "Zstd", "Cryptography", "JSON"], swiftSettings: swiftSettings),
     ]
 )

@@ -12,7 +12,9 @@ public final class WasmEngine: Sendable {
     /// Warm instances are replaced after this many requests, bounding anything a `Store` accrues.
     public static let requestsPerInstance = 1000
     public static let maxModuleBytes = 64 << 20
-    static let maxIdleInstancesPerModule = 64
+    /// Idle instances kept per module and worker thread's stripe: a thread runs one request at a
+    /// time, and two threads rarely share a stripe.
+    static let maxIdleInstancesPerModule = 2
 
     private let warmEngine: Engine
     private let freshEngine: Engine

@@ -1,14 +1,16 @@
-import Synchronization
+import ExthostCore
 
 /// Observations counted into cumulative buckets, with their count and sum (latencies, fuel).
 ///
 /// Invariants: bucket bounds are finite and strictly ascending, and `+Inf` is implied; an
-/// observation lands in the first bucket whose bound is at least its value.
+/// observation lands in the first bucket whose bound is at least its value. Observations go
+/// to the observing thread's stripe (`ThreadStripes`) and are summed when rendered, so request
+/// threads do not queue on one lock.
 public final class Histogram: Sendable {
     public let bounds: [Double]
-    private let state: Mutex<State>
+    private let state: ThreadStripes<State>
 
-    struct State {
+    struct State: Sendable {
         var counts: [Int]
         var sum: Double = 0
         var count = 0
@@ -17,7 +19,7 @@ public final class Histogram: Sendable {
     init(buckets: [Double]) {
         let sorted = Array(Set(buckets.filter(\.isFinite))).sorted()
         bounds = sorted
-        state = Mutex(State(counts: Array(repeating: 0, count: sorted.count)))
+        state = ThreadStripes(count: 16) { State(counts: Array(repeating: 0, count: sorted.count)) }
     }
 
     public func observe(_ value: Double) {
@@ -36,7 +38,12 @@ public final class Histogram: Sendable {
     }
 
     func render(name: String, labels: LabelSet, into text: inout String) {
-        let snapshot = state.withLock { $0 }
+        var snapshot = State(counts: Array(repeating: 0, count: bounds.count))
+        state.forEach { stripe in
+            for index in stripe.counts.indices { snapshot.counts[index] += stripe.counts[index] }
+            snapshot.sum += stripe.sum
+            snapshot.count += stripe.count
+        }
         var cumulative = 0
         for (bound, count) in zip(bounds, snapshot.counts) {
             cumulative += count

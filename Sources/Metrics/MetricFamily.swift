@@ -23,7 +23,7 @@ struct MetricFamily {
 }
 
 /// One series of a family.
-enum MetricSeries {
+enum MetricSeries: Sendable {
     case counter(Counter)
     case histogram(Histogram)
     case sampled(@Sendable () -> Double)

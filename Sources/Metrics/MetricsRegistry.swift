@@ -1,3 +1,4 @@
+import ExthostCore
 import Synchronization
 
 /// The metrics of one process, rendered for Prometheus at `GET /metrics`.
@@ -5,10 +6,13 @@ import Synchronization
 /// Invariants: a series is identified by its family name and its label pairs; asking again for
 /// the same name and labels returns the same series, so request-time code may look series up
 /// by label values; a family keeps one type and help text (the first registration wins, and a
-/// clash of types is a programming error). Safe to share between threads.
+/// clash of types is a programming error). Safe to share between threads: request threads
+/// find series they used before in their own stripe of a cache (`ThreadStripes`), so they do
+/// not contend on the registry's lock, which only creating a series and rendering take.
 public final class MetricsRegistry: Sendable {
     private let families = Mutex<[String: MetricFamily]>([:])
     private let order = Mutex<[String]>([])
+    private let known = ThreadStripes<[String: MetricSeries]> { [:] }
 
     public init() {}
 
@@ -42,6 +46,16 @@ public final class MetricsRegistry: Sendable {
     }
 
     private func series(_ name: String, help: String, kind: MetricKind, labels: [(String, String)], make: () -> MetricSeries) -> MetricSeries {
+        // NUL and SOH cannot occur in a valid name, and separate label values unambiguously.
+        var flat = name
+        for (label, value) in labels { flat += "\u{0}" + label + "\u{1}" + value }
+        if let found = known.withLock({ $0[flat] }) { return found }
+        let found = registered(name, help: help, kind: kind, labels: labels, make: make)
+        known.withLock { $0[flat] = found }
+        return found
+    }
+
+    private func registered(_ name: String, help: String, kind: MetricKind, labels: [(String, String)], make: () -> MetricSeries) -> MetricSeries {
         precondition(MetricName.isValid(name), "invalid metric name \(name)")
         let key = LabelSet(labels)
         return families.withLock { families in

@@ -1,5 +1,5 @@
+import ExthostCore
 import Registry
-import Synchronization
 
 /// A worker's short-lived memory of execution targets, so a burst of requests costs one
 /// registry query per (tenant, extension) and TTL instead of one each.
@@ -7,13 +7,13 @@ import Synchronization
 /// Invariants: an entry (found or not found) is served for at most `timeToLive` after it was
 /// read, so an install change (disable, upgrade, grant) is seen within that time on every
 /// worker even when no notification arrives (`RegistryChangeListener` drops a tenant's entries
-/// as soon as one does); the cache never holds more than `capacity` entries. Errors are
-/// never cached.
+/// as soon as one does); each worker thread's stripe (`ThreadStripes`, so request threads do
+/// not queue on one lock) holds at most `capacity` entries. Errors are never cached.
 public final class TargetCache: ExecutionTargetLookup {
     public static let defaultTimeToLive: Duration = .seconds(2)
-    public static let defaultCapacity = 4_096
+    public static let defaultCapacity = 512
 
-    private struct Entry {
+    private struct Entry: Sendable {
         let resolved: ResolvedTarget?
         let expires: ContinuousClock.Instant
     }
@@ -21,7 +21,7 @@ public final class TargetCache: ExecutionTargetLookup {
     private let source: any ExecutionTargetLookup
     private let timeToLive: Duration
     private let capacity: Int
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = ThreadStripes<[String: Entry]> { [:] }
 
     public init(source: any ExecutionTargetLookup, timeToLive: Duration = defaultTimeToLive, capacity: Int = defaultCapacity) {
         self.source = source
@@ -36,12 +36,12 @@ public final class TargetCache: ExecutionTargetLookup {
     /// Forgets every entry of one tenant (its install changed).
     public func invalidate(tenantID: String) {
         let prefix = tenantID + "\u{0}"
-        entries.withLock { entries in entries = entries.filter { !$0.key.hasPrefix(prefix) } }
+        entries.forEach { entries in entries = entries.filter { !$0.key.hasPrefix(prefix) } }
     }
 
     /// Forgets everything (notifications may have been missed).
     public func invalidateAll() {
-        entries.withLock { $0.removeAll(keepingCapacity: true) }
+        entries.forEach { $0.removeAll(keepingCapacity: true) }
     }
 
     /// The target with its parsed endpoints, from memory while fresh, else from the source.

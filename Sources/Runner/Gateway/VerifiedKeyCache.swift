@@ -1,7 +1,7 @@
 import API
+import ExthostCore
 import FastCGI
 import Registry
-import Synchronization
 
 /// A worker's short memory of verified API keys, so a burst of requests with one key costs
 /// one registry query per `timeToLive` instead of one each (the query was the largest part of
@@ -12,12 +12,13 @@ import Synchronization
 /// (and cannot fill the cache); an entry is served for at most `timeToLive`, so an expiry or a
 /// revocation whose notification was missed takes effect within that time, and a revocation
 /// that is announced (`APIKeyStore.revocationChannel`) takes effect as soon as the listener
-/// sees it; the cache holds at most `capacity` entries.
+/// sees it; the cache holds at most `capacity` entries per worker thread's stripe
+/// (`ThreadStripes`: request threads do not queue on one lock; each stripe verifies a key once).
 public final class VerifiedKeyCache: TenantAuthenticating {
     public static let defaultTimeToLive: Duration = .seconds(2)
-    public static let defaultCapacity = 10_000
+    public static let defaultCapacity = 1_000
 
-    private struct Entry {
+    private struct Entry: Sendable {
         let tenantID: String
         let expires: ContinuousClock.Instant
     }
@@ -25,7 +26,7 @@ public final class VerifiedKeyCache: TenantAuthenticating {
     private let authenticator: Authenticator
     private let timeToLive: Duration
     private let capacity: Int
-    private let entries = Mutex<[[UInt8]: Entry]>([:])
+    private let entries = ThreadStripes<[[UInt8]: Entry]> { [:] }
 
     public init(authenticator: Authenticator, timeToLive: Duration = defaultTimeToLive, capacity: Int = defaultCapacity) {
         self.authenticator = authenticator
@@ -53,6 +54,6 @@ public final class VerifiedKeyCache: TenantAuthenticating {
 
     /// Forgets every key (one was revoked, or notifications may have been missed).
     public func invalidateAll() {
-        entries.withLock { $0.removeAll(keepingCapacity: true) }
+        entries.forEach { $0.removeAll(keepingCapacity: true) }
     }
 }

@@ -1,4 +1,5 @@
 @_spi(Fuzzing) import WasmKit
+import ExthostCore
 import Logging
 
 /// Runs exthost-wasm@1 handlers: parses each module once per process, keeps warm instances
@@ -16,7 +17,11 @@ public final class WasmEngine: Sendable {
     /// time, and two threads rarely share a stripe.
     static let maxIdleInstancesPerModule = 2
 
-    private let warmEngine: Engine
+    /// One WasmKit `Engine` per worker thread's stripe for warm instances: every call resolves
+    /// its function type through the engine's interner, which takes a lock, so a shared engine
+    /// made the request threads queue on it. An instance keeps the engine it was made with, and
+    /// the pool hands it back to the same stripe.
+    private let warmEngines: ThreadStripes<Engine>
     private let freshEngine: Engine
     private let modules: ModuleCache
     private let pool = InstancePool(maxIdlePerModule: WasmEngine.maxIdleInstancesPerModule)
@@ -26,7 +31,7 @@ public final class WasmEngine: Sendable {
     public init(moduleCacheBytes: Int = 256 << 20, logger: Logger) {
         // Warm instances live long, so they keep WasmKit's default (mprotect) bounds checks;
         // throwaway ones use software checks instead of reserving 4 GiB each.
-        warmEngine = Engine(configuration: EngineConfiguration(fuelMetering: true))
+        warmEngines = ThreadStripes { Engine(configuration: EngineConfiguration(fuelMetering: true)) }
         freshEngine = Engine(configuration: EngineConfiguration(memoryBoundsChecking: .software, fuelMetering: true))
         modules = ModuleCache(capacityBytes: moduleCacheBytes)
         self.logger = logger
@@ -90,7 +95,7 @@ public final class WasmEngine: Sendable {
             instance = warm
         } else {
             counters.warmInstancesCreated.increment()
-            instance = try GuestInstance(module: module, engine: warmEngine, budget: budget, takeSnapshot: true)
+            instance = try GuestInstance(module: module, engine: warmEngines.withLock { $0 }, budget: budget, takeSnapshot: true)
         }
         do {
             let response = try instance.run(handler: handler, input: input, budget: budget, host: host, meter: &meter)

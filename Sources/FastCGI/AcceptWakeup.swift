@@ -5,7 +5,7 @@ import Glibc
 /// with EINTR, and libfcgi gives up instead of retrying once `FCGX_ShutdownPending` was called.
 ///
 /// Invariant: installed only when a drain starts, so before that the signal keeps its default
-/// meaning; the caller signals only threads it knows are alive (under the server's state lock,
+/// meaning; the caller signals only threads it knows are alive (under the thread's slot lock,
 /// which a thread must take to mark itself exited).
 enum AcceptWakeup {
     static let signalNumber = SIGUSR2

@@ -37,18 +37,26 @@ public final class FastCGIServer: Sendable {
         case exited
     }
 
-    struct State {
-        var draining = false
-        var threads: [ThreadState] = []
-        /// Each accept thread's pthread, recorded by the thread itself as it starts.
-        var pthreads: [pthread_t?] = []
+    /// One accept thread's state and pthread, under a lock that only that thread and a drain
+    /// take: a lock shared by every thread, taken twice per request, cost more than the request.
+    final class ThreadSlot: Sendable {
+        struct Value {
+            var state = ThreadState.waiting(keptFD: -1)
+            /// Recorded by the thread itself as it starts.
+            var pthread: pthread_t?
+        }
+
+        let value = Mutex(Value())
     }
 
     let configuration: Configuration
     let logger: Logger
     let responder: Responder
     let observer: Observer?
-    let state = Mutex(State())
+    let slots: [ThreadSlot]
+    /// Set once, when the drain starts; a thread reads it under its own slot's lock, which the
+    /// drain takes after setting it, so no thread starts waiting unseen by the drain.
+    let draining = Atomic(false)
 
     /// Told about every request once its answer is written (metrics); runs on the request's
     /// thread, so it must be quick.
@@ -59,6 +67,7 @@ public final class FastCGIServer: Sendable {
         self.logger = logger
         self.observer = observer
         self.responder = responder
+        slots = (0..<configuration.threads).map { _ in ThreadSlot() }
     }
 
     /// Serves until SIGTERM/SIGINT, then drains; throws only when the server cannot start.
@@ -73,10 +82,6 @@ public final class FastCGIServer: Sendable {
 
         let socket = try ListenSocket.open(
             explicit: configuration.listen, backlog: configuration.backlog, socketMode: configuration.socketMode)
-        state.withLock {
-            $0.threads = Array(repeating: .waiting(keptFD: -1), count: configuration.threads)
-            $0.pthreads = Array(repeating: nil, count: configuration.threads)
-        }
         for index in 0..<configuration.threads {
             let worker = AcceptThread(server: self, index: index, listenFD: socket.fd)
             try worker.start()
@@ -95,16 +100,16 @@ public final class FastCGIServer: Sendable {
         LibFCGI.shutdownPending()
         socket.shutDown()
         if socket.isShared { AcceptWakeup.install() }
-        state.withLock { state in
-            state.draining = true
-            for case .waiting(let fd) in state.threads where fd >= 0 {
-                Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        draining.store(true, ordering: .sequentiallyConsistent)
+        for slot in slots {
+            slot.value.withLock { value in
+                if case .waiting(let fd) = value.state, fd >= 0 { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
             }
         }
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(configuration.drainSeconds * 1000)))
         while true {
             if socket.isShared { wakeWaitingThreads() }
-            let busy = state.withLock { $0.threads.filter { if case .exited = $0 { false } else { true } }.count }
+            let busy = slots.filter { slot in slot.value.withLock { if case .exited = $0.state { false } else { true } } }.count
             if busy == 0 {
                 logger.info("stopped", metadata: ["inFlight": "0"])
                 return
@@ -120,10 +125,9 @@ public final class FastCGIServer: Sendable {
     /// Interrupts the threads still blocked in accept(2) on a shared socket; repeated by the
     /// drain loop, since a thread may be just about to call accept when the first signal lands.
     private func wakeWaitingThreads() {
-        state.withLock { state in
-            for (index, thread) in state.threads.enumerated() {
-                guard case .waiting = thread, let pthread = state.pthreads[index] else { continue }
-                AcceptWakeup.wake(pthread)
+        for slot in slots {
+            slot.value.withLock { value in
+                if case .waiting = value.state, let pthread = value.pthread { AcceptWakeup.wake(pthread) }
             }
         }
     }
@@ -132,18 +136,18 @@ public final class FastCGIServer: Sendable {
 
     func recordThread(_ index: Int) {
         let me = pthread_self()
-        state.withLock { $0.pthreads[index] = me }
+        slots[index].value.withLock { $0.pthread = me }
     }
 
     /// Records that thread `index` waits for its next request; false when it should stop.
     func markWaiting(_ index: Int, keptFD: Int32) -> Bool {
-        state.withLock { state in
-            if state.draining { return false }
-            state.threads[index] = .waiting(keptFD: keptFD)
+        slots[index].value.withLock { value in
+            if draining.load(ordering: .sequentiallyConsistent) { return false }
+            value.state = .waiting(keptFD: keptFD)
             return true
         }
     }
 
-    func markServing(_ index: Int) { state.withLock { $0.threads[index] = .serving } }
-    func markExited(_ index: Int) { state.withLock { $0.threads[index] = .exited } }
+    func markServing(_ index: Int) { slots[index].value.withLock { $0.state = .serving } }
+    func markExited(_ index: Int) { slots[index].value.withLock { $0.state = .exited } }
 }

@@ -43,6 +43,13 @@ public final class BatchedWriter: Sendable {
         var queued: Int { pending.count - head }
 
         mutating func take(_ limit: Int) -> [[PostgresValue]] {
+            // The common case, everything queued fits one statement: hand the array over whole,
+            // so the lock request threads append under is held for a swap, not a copy.
+            if head == 0, pending.count <= limit {
+                var rows: [[PostgresValue]] = []
+                swap(&rows, &pending)
+                return rows
+            }
             let end = head + min(limit, queued)
             let rows = Array(pending[head..<end])
             head = end

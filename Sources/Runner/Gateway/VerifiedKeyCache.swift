@@ -37,10 +37,11 @@ public final class VerifiedKeyCache: TenantAuthenticating {
     public func tenantID(for request: Request) throws -> String {
         let authorization = request.headers["authorization"]
         let token = try BearerCredentials.token(fromAuthorization: authorization)
-        guard APIKeyToken.isWellFormed(token) else { throw AuthError.invalidCredentials }
         let digest = APIKeyToken.digest(token)
         let now = ContinuousClock.now
+        // Only accepted (so well-formed) keys are remembered: a hit needs no shape check.
         if let entry = entries.withLock({ $0[digest] }), entry.expires > now { return entry.tenantID }
+        guard APIKeyToken.isWellFormed(token) else { throw AuthError.invalidCredentials }
         let tenantID = try authenticator.authenticate(authorization: authorization).tenantID
         entries.withLock { entries in
             if entries.count >= capacity {

@@ -38,3 +38,13 @@ def test_an_env_file_with_bad_values_fails_naming_each_problem(stack, tmp_path):
                      "ftp://nope", "EXT_MEMORY_LIMIT_MB"):
         assert any(expected in line for line in problems), (expected, result.stdout)
     assert "too-short" not in result.stdout
+
+
+def test_env_files_layer_in_order_later_ones_winning(stack, tmp_path):
+    shared, service = tmp_path / "exthost.env", tmp_path / "api.env"
+    shared.write_text("EXT_MEMORY_LIMIT_MB=32\nEXT_GATEWAY_TIMEOUT_MS=5000\n")
+    service.write_text("EXT_MEMORY_LIMIT_MB=16\n")
+    result = cli(stack, "config", "check", "--env-file", str(shared), "--env-file", str(service), check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "EXT_MEMORY_LIMIT_MB           16" in result.stdout and "EXT_GATEWAY_TIMEOUT_MS        5000" in result.stdout
+    assert result.stdout.count("environment file  ") == 2

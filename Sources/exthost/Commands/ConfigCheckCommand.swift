@@ -25,28 +25,34 @@ struct ConfigCheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Print what exthost-api, exthost-runner and exthost-cachefill would use; exit 1 on a problem.",
         discussion: """
-            Reads --env-file (systemd EnvironmentFile syntax; default /etc/exthost/exthost.env when it \
-            exists), then the process environment for anything the file does not set. Secrets are \
-            printed masked. With --connect it also opens the database and checks the schema version.
+            Reads each --env-file in order, a later file overriding an earlier one, as systemd reads a \
+            unit's EnvironmentFile= lines (default /etc/exthost/exthost.env when it exists), then the \
+            process environment for anything the files do not set. Secrets are printed masked. With \
+            --connect it also opens the database and checks the schema version. Check each service \
+            with the files its unit reads (docs/operator-guide.md):
 
-              exthost config check --env-file /etc/exthost/exthost.env --connect
+              exthost config check --env-file /etc/exthost/exthost.env --env-file /etc/exthost/api.env --connect
+              exthost config check --env-file /etc/exthost/exthost.env --env-file /etc/exthost/runner.env
               eval "$(scripts/stack env)"; exthost config check
             """
     )
 
-    @Option(help: "Environment file to read (KEY=value lines).")
-    var envFile: String?
+    @Option(help: "Environment file to read (KEY=value lines); repeat it to layer files, later ones winning.")
+    var envFile: [String] = []
 
     @Flag(help: "Also connect to the database and check the schema version.")
     var connect = false
 
     func run() throws {
         var environment = ProcessEnvironment.current
-        let file = envFile ?? (LocalFiles.exists("/etc/exthost/exthost.env") ? "/etc/exthost/exthost.env" : nil)
-        if let file {
-            for (name, value) in try EnvironmentFile.parse(LocalFiles.readText(file)) { environment[name] = value }
+        let files = !envFile.isEmpty ? envFile : (LocalFiles.exists("/etc/exthost/exthost.env") ? ["/etc/exthost/exthost.env"] : [])
+        // The process environment fills in only what no file sets, so apply the files last.
+        var fromFiles: [String: String] = [:]
+        for file in files {
+            for (name, value) in try EnvironmentFile.parse(LocalFiles.readText(file)) { fromFiles[name] = value }
             print("environment file  \(file)")
         }
+        environment.merge(fromFiles) { $1 }
         var check = ConfigReport()
         check.section("bundle store (exthost-api, exthost-cachefill, exthost admin)")
         let kind = BundleStoreSelection.kind(environment: environment)

@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(name: "exthost-runner", dependencies: ["Runner", "Registry", "Postgres", "FastCGI", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "exthost",
-            dependencies: ["ServiceSupport", "API", "CacheFill", "Bundle", "BundleStore", "HTTPClient", "Execution", "Runner", "Cryptography", "Registry", "Postgres", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ServiceSupport", "API", "CacheFill", "Bundle", "BundleStore", "HTTPClient", "Execution", "Runner", "Cryptography", "Registry", "Postgres", "JSON", "FastCGI", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 

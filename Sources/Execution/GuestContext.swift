@@ -6,6 +6,11 @@ enum GuestAbort: Error, Equatable {
     case outOfMemory
     case trap(String)
     case exit(Int32)
+
+    /// WasmKit reports fuel exhaustion only as a trap whose text says so.
+    static func isOutOfFuel(_ error: any Error) -> Bool {
+        "\(error)".contains("out of fuel")
+    }
 }
 
 /// The per-instance state the host functions reach: which request is running (host, deadline,
@@ -71,7 +76,8 @@ final class GuestContext {
         } catch let reason as GuestAbort {
             throw stop(reason)
         } catch {
-            throw stop(.trap("exthost_alloc failed: \(error)"))
+            // The budget can run out inside the allocator as well as in the handler.
+            throw stop(GuestAbort.isOutOfFuel(error) ? .deadlineExceeded : .trap("exthost_alloc failed: \(error)"))
         }
         let memory = try guestMemory()
         guard case .i32(let pointer)? = result.first, pointer != 0 || bytes.isEmpty, memory.write(bytes, at: pointer) else {

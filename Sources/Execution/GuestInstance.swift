@@ -108,10 +108,8 @@ final class GuestInstance: @unchecked Sendable {
         case .exit(let code): return .badResponse("the guest called proc_exit(\(code)) instead of returning a response")
         case nil: break
         }
-        let text = "\(error)"
-        // WasmKit reports fuel exhaustion only as a trap whose text says so.
-        if text.contains("out of fuel") || ContinuousClock.now >= deadline { return .timeout }
+        if GuestAbort.isOutOfFuel(error) || ContinuousClock.now >= deadline { return .timeout }
         if memoryRefused { return .outOfMemory }
-        return .trap(text)
+        return .trap("\(error)")
     }
 }

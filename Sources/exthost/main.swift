@@ -16,6 +16,8 @@ struct Exthost: ParsableCommand {
         subcommands: [
             KeygenCommand.self, PackCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self,
             PublishCommand.self,
+            NewCommand.self,
+            RunCommand.self,
             ExtractCommand.self, DigestCommand.self, StoreCommand.self, AdminCommand.self, ConfigCommand.self,
         ]
     )

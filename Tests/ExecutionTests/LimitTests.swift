@@ -27,6 +27,24 @@ import Testing
         #expect(harness.engine.statistics.instancesDiscarded == 1)
     }
 
+    @Test func runningOutOfFuelInsideTheAllocatorIsATimeoutNotATrap() throws {
+        // exthost_alloc is called by the host to place the request: it spins here.
+        let wat = """
+            (module
+              (memory (export "memory") 1)
+              (func (export "exthost_alloc") (param i32) (result i32)
+                (loop $forever (br $forever))
+                (i32.const 0))
+              (func (export "ok") (param i32 i32) (result i64) (i64.const 0)))
+            """
+        let harness = try GuestHarness()
+        let module = try harness.install(wat: wat)
+        let error = executionError { () throws(ExecutionError) in
+            try harness.run(module, handler: "ok", limits: ExecutionLimits(fuel: 100_000, timeout: .seconds(10)))
+        }
+        #expect(error == .timeout)
+    }
+
     /// Measures how much fuel the tightest loop burns per millisecond (the rate the deadline
     /// budget is derived from; see docs/execution.md) and that a fixed budget runs out.
     @Test func measuresTheFuelRateOfThePurestLoop() throws {

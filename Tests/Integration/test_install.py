@@ -103,6 +103,19 @@ def test_binaries_units_nginx_and_env_files_are_installed_with_their_modes(insta
     assert (destdir / PREFIX.lstrip("/") / "share/doc/exthost/operator-guide.md").is_file()
 
 
+def test_the_installed_cli_makes_projects_with_the_installed_sdk(installed, tmp_path):
+    destdir, _ = installed
+    share = destdir / PREFIX.lstrip("/") / "share/exthost/sdk"
+    for name in ("c/exthost.h", "c/exthost_json.h", "js/exthost-bridge.js"):
+        assert (share / name).read_bytes() == (ROOT / "sdk" / name).read_bytes(), name
+    # The installed binary finds P/share/exthost/sdk next to itself, not the checkout's sdk/.
+    env = {key: value for key, value in os.environ.items() if key != "EXTHOST_SDK_DIR"}
+    result = subprocess.run([str(destdir / PREFIX.lstrip("/") / "bin" / "exthost"), "new", "probe", "--template", "c",
+                             "--dir", str(tmp_path / "probe")], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "probe" / "sdk" / "exthost.h").read_bytes() == (share / "c/exthost.h").read_bytes()
+
+
 def test_the_units_name_the_installed_paths(installed):
     destdir, _ = installed
     exec_starts = []

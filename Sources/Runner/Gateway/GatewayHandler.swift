@@ -90,7 +90,7 @@ public struct GatewayHandler: Sendable {
     }
 
     /// 204 with `Allow`: the declared methods, plus `HEAD` where `GET` is declared, plus `OPTIONS`.
-    static func allowAnswer(_ methods: [String]) throws -> Response {
+    public static func allowAnswer(_ methods: [String]) throws -> Response {
         var allowed = methods
         if allowed.contains("GET") { allowed.append("HEAD") }
         allowed.append("OPTIONS")

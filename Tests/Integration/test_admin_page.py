@@ -420,3 +420,29 @@ def test_notes_round_trip_through_the_bridge(stack, http, base_url, tenant, page
     listed = http.get(f"{base_url}/api/ext/{qualified}/notes", headers=auth(tenant["admin"]))
     assert listed.status_code == 200, listed.text
     assert title in [note["title"] for note in listed.json()["notes"]]
+
+
+@pytest.mark.parametrize("template", ["c", "wat", "swift"])
+def test_a_new_projects_ui_loads_in_the_admin_page_and_greets_through_the_bridge(stack, tenant, page, tmp_path, template):
+    """Issue 12's "done when": `exthost new` → `./build` → upload and install in this page → its
+    UI opens in the sandboxed iframe, reaches its API through the bridge and shows the greeting."""
+    import subprocess
+    publisher = unique_publisher("new")
+    binary = pathlib.Path(stack["EXTHOST_BIN_DIR"], "exthost")
+    created = subprocess.run([str(binary), "new", "greeter", "--template", template, "--publisher", publisher,
+                              "--dir", str(tmp_path / "greeter")], capture_output=True, text=True)
+    assert created.returncode == 0, created.stdout + created.stderr
+    built = subprocess.run([str(tmp_path / "greeter" / "build")], capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    qualified = f"{publisher}.greeter"
+    assert page.upload(pack(stack, tmp_path / "greeter")) == "done", page.find("#message").text
+    page.install(qualified, grants=["cap:log.emit"])
+    frame = page.open_ui(qualified)
+    assert frame.get_attribute("sandbox") == "allow-scripts allow-forms"
+    page.wait(lambda: frame.get_attribute("data-ready") == "true", message=f"the {template} project's UI to be ready")
+    page.driver.switch_to.frame(frame)
+    try:
+        page.wait(lambda: page.driver.find_element(By.ID, "answer").text == "Hello, world!", message="the greeting")
+    finally:
+        page.driver.switch_to.default_content()
+    page.screenshot(f"12-new-{template}")

@@ -1,11 +1,16 @@
+import ExthostCore
 import Glibc
 import Synchronization
 
 /// Appends rows to one table from a background thread, many rows per multi-row INSERT, so hot
 /// paths (the execution log) never wait on the database.
 ///
-/// Invariants: the queue holds at most `queueCapacity` rows; when full the oldest row is dropped
-/// and counted, so memory stays bounded while Postgres is slow or down. A batch that fails is
+/// Invariants: the queue holds at most `queueCapacity` rows (give or take the rows being
+/// appended at that instant); when full the oldest row is dropped and counted (the queue's
+/// head, else the oldest of the appending thread's inbox), so memory stays bounded while
+/// Postgres is slow or down. Appending takes no lock the other request threads
+/// take: each thread appends to its own inbox (`ThreadStripes`), which the writer thread empties
+/// into the queue. A batch that fails is
 /// counted as failed rows and its first error is reported by the next `flush`. Table and column
 /// names are validated identifiers; every value is a statement parameter.
 public final class BatchedWriter: Sendable {
@@ -31,7 +36,6 @@ public final class BatchedWriter: Sendable {
     private struct State {
         var pending: [[PostgresValue]] = []
         var head = 0
-        var appended = 0
         var completed = 0
         var flushWaiters = 0
         var closing = false
@@ -68,6 +72,11 @@ public final class BatchedWriter: Sendable {
     private let rowsPerStatement: Int
     private let configuration: Configuration
     private let state = Mutex(State())
+    /// Rows appended and not yet taken by the writer thread, per appending thread.
+    private let inboxes = ThreadStripes<[[PostgresValue]]>(count: 16) { [] }
+    /// Rows in the inboxes and the queue: what the capacity bounds.
+    private let queuedRows = Atomic(0)
+    private let appendedRows = Atomic(0)
 
     public init(pool: PostgresPool, table: String, columns: [String], configuration: Configuration = Configuration()) throws(PostgresError) {
         guard !columns.isEmpty else { throw .invalidIdentifier("(no columns)") }
@@ -87,15 +96,30 @@ public final class BatchedWriter: Sendable {
     /// Queues one row (values in column order); never blocks, drops the oldest row when full.
     public func append(_ row: [PostgresValue]) {
         precondition(row.count == columnCount, "BatchedWriter row has \(row.count) values for \(columnCount) columns")
-        state.withLock { state in
-            if state.queued >= configuration.queueCapacity {
-                _ = state.take(1)
+        appendedRows.add(1, ordering: .sequentiallyConsistent)
+        if queuedRows.add(1, ordering: .relaxed).newValue > configuration.queueCapacity {
+            // Full: drop the oldest row — the queue's head, which is older than any inbox, else
+            // the oldest of this thread's inbox (the writer thread empties inboxes every few ms).
+            let droppedFromQueue = state.withLock { state -> Bool in
                 state.statistics.droppedRows += 1
                 state.completed += 1
+                guard state.queued > 0 else { return false }
+                _ = state.take(1)
+                return true
             }
-            state.pending.append(row)
-            state.appended += 1
+            queuedRows.subtract(1, ordering: .relaxed)
+            inboxes.withLock { inbox in
+                if droppedFromQueue {
+                    inbox.append(row)
+                } else if !inbox.isEmpty {
+                    inbox.removeFirst()
+                    inbox.append(row)
+                }
+                // Else every queued row waits in other threads' inboxes: the new row is the one dropped.
+            }
+            return
         }
+        inboxes.withLock { $0.append(row) }
     }
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
@@ -105,7 +129,7 @@ public final class BatchedWriter: Sendable {
     public func flush() throws(PostgresError) {
         let target = state.withLock { state in
             state.flushWaiters += 1
-            return state.appended
+            return appendedRows.load(ordering: .sequentiallyConsistent)
         }
         while state.withLock({ $0.completed < target && $0.thread != nil }) {
             usleep(1_000)
@@ -151,13 +175,21 @@ public final class BatchedWriter: Sendable {
 
     /// The next rows to write, [] when nothing is due yet, nil once closing and drained.
     private func nextBatch() -> [[PostgresValue]]? {
-        state.withLock { state in
+        var arrived: [[PostgresValue]] = []
+        inboxes.forEach { inbox in
+            guard !inbox.isEmpty else { return }
+            if arrived.isEmpty { swap(&arrived, &inbox) } else { arrived += inbox; inbox.removeAll() }
+        }
+        return state.withLock { state in
+            if !arrived.isEmpty { state.pending += arrived }
             guard state.queued > 0 else { return state.closing ? nil : [] }
             let due = state.queued >= rowsPerStatement || state.closing || state.flushWaiters > 0
                 || ContinuousClock.now - state.lastWrite >= configuration.flushInterval
             guard due else { return [] }
             state.lastWrite = .now
-            return state.take(rowsPerStatement)
+            let rows = state.take(rowsPerStatement)
+            queuedRows.subtract(rows.count, ordering: .relaxed)
+            return rows
         }
     }
 

@@ -87,3 +87,12 @@ def workers_with(stack, **settings):
         yield
     finally:
         start({name: stack[name] for name in settings if name in stack})
+
+
+def metric(text, name, **labels):
+    """The value of one series in a Prometheus text page, 0 when it is absent."""
+    wanted = name + ("{" + ",".join(f'{key}="{value}"' for key, value in labels.items()) + "}" if labels else "")
+    for line in text.splitlines():
+        if line.startswith(wanted + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

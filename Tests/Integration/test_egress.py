@@ -10,7 +10,6 @@ import contextlib
 import http.server
 import json
 import socket
-import subprocess
 import threading
 import time
 import uuid
@@ -20,7 +19,7 @@ import requests
 
 from apihelpers import cli, create_key, workers_with
 from bundlefactory import unique_publisher
-from test_execute import HOST_CALL_GUEST
+from test_execute import host_call_extension
 
 MIB = 1 << 20
 DEFAULT_FETCH_CAP = 5 * MIB
@@ -110,17 +109,7 @@ def fetch_guest(stack, base_url, upstream, tmp_path_factory):
     """The host-call guest with cap:http.fetch granted to tenant A and not to tenant B; the
     runner restarted with the test allowlist for the module's tests."""
     publisher = unique_publisher("egress")
-    directory = tmp_path_factory.mktemp("egress") / "egress"
-    (directory / "dist").mkdir(parents=True)
-    (directory / "guest.c").write_text(HOST_CALL_GUEST)
-    subprocess.run(["clang", "--target=wasm32", "-O2", "-ffreestanding", "-nostdlib", "-fno-builtin", "-Wl,--no-entry",
-                    "-Wl,--strip-all", "-Wl,--initial-memory=131072", "-o", str(directory / "dist" / "main.wasm"),
-                    str(directory / "guest.c")], check=True, capture_output=True)
-    (directory / "guest.c").unlink()
-    (directory / "manifest.json").write_text(json.dumps({
-        "manifestVersion": 2, "name": "egress", "publisher": publisher, "version": "1.0.0", "runtime": "exthost-wasm@1",
-        "capabilities": ["cap:http.fetch"], "api": {"endpoints": [{"method": "POST", "path": "/call", "handler": "call"}]},
-    }))
+    directory = host_call_extension(tmp_path_factory.mktemp("egress") / "egress", "egress", publisher, ["cap:http.fetch"])
     granted, ungranted = create_key(stack, str(uuid.uuid4()), "admin"), create_key(stack, str(uuid.uuid4()), "admin")
     result = cli({**stack, "EXTHOST_API_KEY": granted}, "publish", str(directory), "--install",
                  "--grant", "cap:http.fetch", "--json", check=False)

@@ -15,7 +15,7 @@ import uuid
 import pytest
 import requests
 
-from apihelpers import assert_error, cli, create_key, psql
+from apihelpers import assert_error, cli, create_key, metric, psql
 from bundlefactory import unique_publisher
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -146,15 +146,6 @@ def test_a_successful_execution_logs_the_fuel_it_used(stack, http, base_url, hel
     assert status == "200" and 100 < int(fuel) < 10_000_000, fuel
 
 
-def metric(text, name, **labels):
-    """The value of one series in a Prometheus text page, 0 when it is absent."""
-    wanted = name + ("{" + ",".join(f'{key}="{value}"' for key, value in labels.items()) + "}" if labels else "")
-    for line in text.splitlines():
-        if line.startswith(wanted + " "):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
 def test_the_second_request_hits_the_module_cache_visible_in_the_runner_metrics(http, base_url, hello):
     path, key = f"{hello['name']}/hello/metrics", hello["keys"]["a_member"]
     assert call(http, base_url, path, key).status_code == 200
@@ -258,14 +249,9 @@ uint64_t call(uint32_t ptr, uint32_t len) {
 """
 
 
-@pytest.fixture(scope="module")
-def host_guest(stack, base_url, tmp_path_factory):
-    """The host-call guest, installed for its own tenant with config.read, secrets.get and
-    storage.kv granted (http.fetch declared, not granted), a config and one secret."""
-    tenant = str(uuid.uuid4())
-    admin = create_key(stack, tenant, "admin")
-    publisher = unique_publisher("host")
-    directory = tmp_path_factory.mktemp("hostcall") / "hostcall"
+def host_call_extension(directory, name, publisher, capabilities):
+    """An extension directory whose `POST /call` runs HOST_CALL_GUEST (built with the toolchain's
+    clang), declaring `capabilities`."""
     (directory / "dist").mkdir(parents=True)
     (directory / "guest.c").write_text(HOST_CALL_GUEST)
     subprocess.run(["clang", "--target=wasm32", "-O2", "-ffreestanding", "-nostdlib", "-fno-builtin", "-Wl,--no-entry",
@@ -273,10 +259,21 @@ def host_guest(stack, base_url, tmp_path_factory):
                     str(directory / "guest.c")], check=True, capture_output=True)
     (directory / "guest.c").unlink()
     (directory / "manifest.json").write_text(json.dumps({
-        "manifestVersion": 2, "name": "hostcall", "publisher": publisher, "version": "1.0.0", "runtime": "exthost-wasm@1",
-        "capabilities": ["cap:config.read", "cap:secrets.get", "cap:storage.kv", "cap:http.fetch"],
-        "api": {"endpoints": [{"method": "POST", "path": "/call", "handler": "call"}]},
+        "manifestVersion": 2, "name": name, "publisher": publisher, "version": "1.0.0", "runtime": "exthost-wasm@1",
+        "capabilities": capabilities, "api": {"endpoints": [{"method": "POST", "path": "/call", "handler": "call"}]},
     }))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def host_guest(stack, base_url, tmp_path_factory):
+    """The host-call guest, installed for its own tenant with config.read, secrets.get and
+    storage.kv granted (http.fetch declared, not granted), a config and one secret."""
+    tenant = str(uuid.uuid4())
+    admin = create_key(stack, tenant, "admin")
+    publisher = unique_publisher("host")
+    directory = host_call_extension(tmp_path_factory.mktemp("hostcall") / "hostcall", "hostcall", publisher,
+                                    ["cap:config.read", "cap:secrets.get", "cap:storage.kv", "cap:http.fetch"])
     result = cli({**stack, "EXTHOST_API_KEY": admin}, "publish", str(directory), "--install",
                  "--grant", "cap:config.read", "--grant", "cap:secrets.get", "--grant", "cap:storage.kv", "--json", check=False)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -3,16 +3,7 @@ pattern, error answers by code, body bytes by route. The runner's page is checke
 test_execute.py."""
 import uuid
 
-from apihelpers import assert_error, create_key
-
-
-def metric(text, name, **labels):
-    """The value of one series in a Prometheus text page, 0 when it is absent."""
-    wanted = name + ("{" + ",".join(f'{key}="{value}"' for key, value in labels.items()) + "}" if labels else "")
-    for line in text.splitlines():
-        if line.startswith(wanted + " "):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
+from apihelpers import assert_error, create_key, metric
 
 
 def test_api_metrics_count_routes_error_codes_and_body_bytes(stack, http, base_url):

@@ -9,7 +9,7 @@ import Execution
 /// `readsToEnd`, reading stops right after the entry's last byte, and then `finish()` does not
 /// know the bundle's digest.
 public final class EntryModuleReader {
-    private let collector: EntryCollector
+    private let collector: TarFileCollector
     private let stream: BundleStream
     private let readsToEnd: Bool
     private var done = false
@@ -17,7 +17,9 @@ public final class EntryModuleReader {
     /// - Parameter readsToEnd: keep reading after the entry so that `finish()` can return the
     ///   digest of every byte fed (to prove they are the bytes verified earlier).
     public init(entry: String, maxBytes: Int = WasmEngine.maxModuleBytes, readsToEnd: Bool = false, limits: TarLimits = .bundle) {
-        collector = EntryCollector(path: entry, maxBytes: maxBytes, stopsAtEntry: !readsToEnd)
+        collector = TarFileCollector(path: entry, maxBytes: maxBytes, stopsAtFile: !readsToEnd) { size in
+            ExecutionError.moduleInvalid([ModuleCheck.oversizeProblem(entry: entry, size: size, limit: maxBytes)])
+        }
         stream = BundleStream(visitor: collector, limits: limits)
         self.readsToEnd = readsToEnd
     }
@@ -28,7 +30,7 @@ public final class EntryModuleReader {
         guard !done else { return false }
         do {
             try stream.feed(bytes)
-        } catch is EntryCollector.EntryFound {
+        } catch is TarFileCollector.Found {
             done = true
         }
         return !done
@@ -37,46 +39,8 @@ public final class EntryModuleReader {
     /// The entry's bytes (nil when the bundle has no such file) and, when reading to the end,
     /// the digest of the bundle; a truncated or corrupt bundle throws its archive error.
     public func finish() throws -> (module: [UInt8]?, digest: BundleDigest?) {
-        if done { return (collector.module, nil) }
+        if done { return (collector.file, nil) }
         let digest = try stream.finish()
-        return (collector.module, readsToEnd ? digest : nil)
-    }
-}
-
-/// The tar visitor behind `EntryModuleReader`: keeps the bytes of the one file at `path`.
-final class EntryCollector: TarVisitor {
-    /// Thrown to stop the pipeline early; never leaves `EntryModuleReader`.
-    struct EntryFound: Error {}
-
-    let path: String
-    let maxBytes: Int
-    let stopsAtEntry: Bool
-    private(set) var module: [UInt8]?
-    private var collecting: [UInt8]?
-
-    init(path: String, maxBytes: Int, stopsAtEntry: Bool) {
-        self.path = path
-        self.maxBytes = maxBytes
-        self.stopsAtEntry = stopsAtEntry
-    }
-
-    func beginEntry(_ entry: TarEntry) throws {
-        guard entry.kind == .file, entry.path == path else { return }
-        guard entry.size <= maxBytes else {
-            throw ExecutionError.moduleInvalid([ModuleCheck.oversizeProblem(entry: path, size: entry.size, limit: maxBytes)])
-        }
-        collecting = []
-        collecting?.reserveCapacity(entry.size)
-    }
-
-    func entryData(_ bytes: UnsafeRawBufferPointer) throws {
-        collecting?.append(contentsOf: bytes)
-    }
-
-    func endEntry(_ entry: TarEntry) throws {
-        guard let collected = collecting else { return }
-        collecting = nil
-        module = collected
-        if stopsAtEntry { throw EntryFound() }
+        return (collector.file, readsToEnd ? digest : nil)
     }
 }

@@ -2,42 +2,32 @@
 /// `manifest.json` at the root.
 ///
 /// Invariants: holds at most `maxManifestBytes` of manifest; when `stopsAtManifest`, it throws
-/// `ManifestFound` right after the manifest's last byte so the caller can stop reading.
+/// `TarFileCollector.Found` right after the manifest's last byte so the caller can stop reading.
 final class BundleInventory: TarVisitor {
     static let manifestPath = "manifest.json"
 
-    /// Thrown to stop the pipeline early; never leaves the Archive layer.
-    struct ManifestFound: Error {}
-
     let recordsEntries: Bool
-    let stopsAtManifest: Bool
-    let maxManifestBytes: Int
+    private let manifestCollector: TarFileCollector
     private(set) var entries: [TarEntry] = []
-    private(set) var manifest: [UInt8]?
-    private var collecting: [UInt8]?
+    var manifest: [UInt8]? { manifestCollector.file }
 
     init(recordsEntries: Bool, stopsAtManifest: Bool, maxManifestBytes: Int) {
         self.recordsEntries = recordsEntries
-        self.stopsAtManifest = stopsAtManifest
-        self.maxManifestBytes = maxManifestBytes
+        manifestCollector = TarFileCollector(path: Self.manifestPath, maxBytes: maxManifestBytes, stopsAtFile: stopsAtManifest) { _ in
+            ArchiveError.manifestTooLarge(limit: maxManifestBytes)
+        }
     }
 
     func beginEntry(_ entry: TarEntry) throws {
         if recordsEntries { entries.append(entry) }
-        guard entry.kind == .file, entry.path == Self.manifestPath else { return }
-        guard entry.size <= maxManifestBytes else { throw ArchiveError.manifestTooLarge(limit: maxManifestBytes) }
-        collecting = []
-        collecting?.reserveCapacity(entry.size)
+        try manifestCollector.beginEntry(entry)
     }
 
     func entryData(_ bytes: UnsafeRawBufferPointer) throws {
-        collecting?.append(contentsOf: bytes)
+        try manifestCollector.entryData(bytes)
     }
 
     func endEntry(_ entry: TarEntry) throws {
-        guard let collected = collecting else { return }
-        collecting = nil
-        manifest = collected
-        if stopsAtManifest { throw ManifestFound() }
+        try manifestCollector.endEntry(entry)
     }
 }

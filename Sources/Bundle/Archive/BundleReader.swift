@@ -60,7 +60,7 @@ public final class BundleManifestReader {
         guard manifest == nil else { return true }
         do {
             try stream.feed(bytes)
-        } catch is BundleInventory.ManifestFound {
+        } catch is TarFileCollector.Found {
             return true
         }
         return false

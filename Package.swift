@@ -152,6 +152,9 @@ let package = Package(
         .executableTarget(name: "fuzz-tar", dependencies: ["Bundle", "FuzzSupport"], path: "Tests/Fuzz/FuzzTar", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-manifest", dependencies: ["Bundle", "FuzzSupport"], path: "Tests/Fuzz/FuzzManifest", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-json", dependencies: ["JSON", "FuzzSupport"], path: "Tests/Fuzz/FuzzJSON", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-sigv4", dependencies: ["BundleStore", "FuzzSupport"], path: "Tests/Fuzz/FuzzSigV4", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-fastcgi", dependencies: ["FastCGI", "FuzzSupport"], path: "Tests/Fuzz/FuzzFastCGI", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-abi", dependencies: ["Runner", "JSON", "FuzzSupport"], path: "Tests/Fuzz/FuzzABI", swiftSettings: swiftSettings),
 
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "ExthostCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "ExthostCore"], swiftSettings: swiftSettings),

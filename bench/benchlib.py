@@ -1,5 +1,6 @@
 """What the Python benchmarks under bench/ share: failing loudly, the local stack's
 environment, CPU accounting that flags a busy machine, and one wrk run parsed."""
+import json
 import os
 import pathlib
 import re
@@ -109,3 +110,12 @@ def pids_of(pid_file):
         return []
     children = subprocess.run(["pgrep", "-P", master], capture_output=True, text=True).stdout
     return [int(master)] + [int(pid) for pid in children.split()]
+
+
+def write_result(bench, rows):
+    """Writes the headline comparisons as JSON to the file named by $BENCH_JSON, for bench/run-all;
+    nothing without it. Each row: work, baseline, unit, exthost, base, ratio (oriented as the
+    benchmark prints it: >= 1.0 means exthost is at least as good), note."""
+    path = os.environ.get("BENCH_JSON")
+    if path:
+        pathlib.Path(path).write_text(json.dumps({"bench": bench, "rows": rows}) + "\n")

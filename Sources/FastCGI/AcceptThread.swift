@@ -46,12 +46,15 @@ final class AcceptThread {
         while server.markWaiting(index, keptFD: connection.keptConnectionFD) {
             guard connection.accept() else { break }
             server.markServing(index)
-            serve(connection)
+            let bytesOut = serve(connection)
             connection.finish()
+            // After serve returned: the answer's buffers are freed by now.
+            HeapTrim.afterResponse(bytesOut: bytesOut)
         }
     }
 
-    private func serve(_ connection: FCGXConnection) {
+    /// Answers one request and returns how many bytes of answer it wrote.
+    private func serve(_ connection: FCGXConnection) -> Int {
         let started = ContinuousClock.now
         let params = connection.parameters()
         let requestID = RequestID.accepting(params["HTTP_X_REQUEST_ID"])
@@ -102,6 +105,7 @@ final class AcceptThread {
         server.observer?(CompletedRequest(
             method: params["REQUEST_METHOD"] ?? "", route: request?.route, status: response.status.code, errorCode: response.errorCode, duration: elapsed,
             bytesIn: request?.body.bytesRead ?? 0, bytesOut: writer.bytesWritten))
+        return writer.bytesWritten
     }
 
     /// Reads and drops what the handler left unread so a kept connection stays in sync; false

@@ -117,7 +117,7 @@ let package = Package(
         ),
 
         // Thin executables.
-        .executableTarget(name: "exthost-api", dependencies: ["API", "Registry", "Postgres", "FastCGI", "ServiceSupport", "BundleStore", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
+        .executableTarget(name: "exthost-api", dependencies: ["API", "Registry", "Postgres", "FastCGI", "ServiceSupport", "BundleStore", "Metrics", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "exthost-cachefill",
             dependencies: ["CacheFill", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(name: "exthost-runner", dependencies: ["Runner", "Registry", "Postgres", "FastCGI", "ServiceSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "exthost",
-            dependencies: ["ServiceSupport", "API", "CacheFill", "Bundle", "BundleStore", "HTTPClient", "Execution", "Runner", "Cryptography", "Registry", "Postgres", "JSON", "FastCGI", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ServiceSupport", "API", "CacheFill", "ContentCache", "Bundle", "BundleStore", "HTTPClient", "Execution", "Runner", "Cryptography", "Registry", "Postgres", "JSON", "FastCGI", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 

@@ -10,22 +10,27 @@ public struct APIServices: Sendable {
     public let catalog: Catalog
     public let installs: InstallStore
     public let secrets: InstallSecrets
+    public let keyExpiryNotice: KeyExpiryNotice
 
-    public init(pool: PostgresPool, secretsKey: SecretsKey?) {
+    public init(pool: PostgresPool, secretsKeyring: SecretsKeyring?, keyExpiryNotice: KeyExpiryNotice = KeyExpiryNotice()) {
         authenticator = Authenticator(keys: APIKeyStore(pool: pool))
         catalog = Catalog(pool: pool)
         installs = InstallStore(pool: pool)
-        secrets = InstallSecrets(pool: pool, key: secretsKey)
+        secrets = InstallSecrets(pool: pool, keyring: secretsKeyring)
+        self.keyExpiryNotice = keyExpiryNotice
     }
 
     /// A handler that runs only for a verified key holding at least `role`; the role is checked
     /// before the handler reads anything, so a member key learns nothing from a write endpoint.
     func secured(_ role: APIRole, _ handler: @escaping @Sendable (Request, APIPrincipal) throws -> Response) -> Router.Handler {
         let authenticator = self.authenticator
+        let notice = keyExpiryNotice
         return { request in
             let principal = try authenticator.authenticate(request)
             try principal.require(role)
-            return try handler(request, principal)
+            var response = try handler(request, principal)
+            notice.annotate(&response, expiry: principal.expiry)
+            return response
         }
     }
 }

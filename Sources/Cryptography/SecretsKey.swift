@@ -40,6 +40,11 @@ public struct SecretsKey: Sendable, CustomStringConvertible, CustomDebugStringCo
         try! SecretsKey(bytes: SecureRandom.bytes(length))
     }
 
+    /// Same key, compared in constant time.
+    func hasSameBytes(as other: SecretsKey) -> Bool { ConstantTime.equals(bytes, other.bytes) }
+
+    static func isBlank(_ text: String) -> Bool { trimmingWhitespace(text).isEmpty }
+
     public var description: String { "SecretsKey(redacted)" }
     public var debugDescription: String { description }
     public var customMirror: Mirror { Mirror(self, children: [:]) }
@@ -70,6 +75,12 @@ public struct SecretsKey: Sendable, CustomStringConvertible, CustomDebugStringCo
 public enum SecretsKeyError: HTTPError, Equatable {
     case missing
     case invalid
+    /// An entry of `EXTHOST_SECRETS_KEY_PREVIOUS` (1-based) is not a key.
+    case invalidPrevious(position: Int)
+    /// An entry of `EXTHOST_SECRETS_KEY_PREVIOUS` (1-based) repeats the current key or an earlier entry.
+    case previousRepeatsKey(position: Int)
+    case previousWithoutCurrent
+    case tooManyPrevious
 
     public var status: HTTPStatus { .internalServerError }
 
@@ -77,14 +88,24 @@ public enum SecretsKeyError: HTTPError, Equatable {
         switch self {
         case .missing: "SECRETS_KEY_MISSING"
         case .invalid: "SECRETS_KEY_INVALID"
+        case .invalidPrevious, .previousRepeatsKey, .previousWithoutCurrent, .tooManyPrevious: "SECRETS_KEY_PREVIOUS_INVALID"
         }
     }
 
     public var message: String {
+        let previous = SecretsKeyring.previousEnvironmentVariable
         let format = "32 random bytes as 64 hex digits or as base64/base64url (e.g. `openssl rand -hex 32`)"
         return switch self {
         case .missing: "\(SecretsKey.environmentVariable) is not set; it must hold \(format)"
         case .invalid: "\(SecretsKey.environmentVariable) must be \(format)"
+        case .invalidPrevious(let position):
+            "entry \(position) of \(previous) must be \(format); separate several keys with commas"
+        case .previousRepeatsKey(let position):
+            "entry \(position) of \(previous) repeats \(SecretsKey.environmentVariable) or an earlier entry: list only retired keys"
+        case .previousWithoutCurrent:
+            "\(previous) is set but \(SecretsKey.environmentVariable) is not: set the new key in \(SecretsKey.environmentVariable)"
+        case .tooManyPrevious:
+            "\(previous) holds more than \(SecretsKeyring.maximumPreviousKeys) keys: run `exthost admin rotate-secrets` and drop the retired ones"
         }
     }
 }

@@ -8,10 +8,12 @@ public struct QueryParameters: Sendable, Equatable {
     /// Parses `a=1&b=two+words&c=%2F`; nil when an escape is malformed.
     public init?(parsing query: String) {
         var items: [(name: String, value: String)] = []
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = PercentDecoding.decode(parts[0], plusIsSpace: true),
-                  let value = PercentDecoding.decode(parts.count > 1 ? parts[1] : "", plusIsSpace: true)
+        // Bytes, not Characters: `&` or `=` followed by a combining mark is one Character that
+        // compares unequal to the ASCII one.
+        for pair in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = PercentDecoding.decode(Substring(parts[0]), plusIsSpace: true),
+                  let value = PercentDecoding.decode(parts.count > 1 ? Substring(parts[1]) : "", plusIsSpace: true)
             else { return nil }
             items.append((name, value))
         }

@@ -30,14 +30,16 @@ public final class Request {
     ) throws(RequestError) {
         method = params["REQUEST_METHOD"].map { $0.uppercased() } ?? "GET"
         let uri = params["REQUEST_URI"] ?? params["DOCUMENT_URI"] ?? "/"
-        let queryStart = uri.firstIndex(of: "?")
-        path = queryStart.map { String(uri[..<$0]) } ?? uri
-        let queryText = params["QUERY_STRING"] ?? queryStart.map { String(uri[uri.index(after: $0)...]) } ?? ""
+        // Bytes, not Characters, here and below: a `?`, `/` or `_` followed by a combining mark
+        // is one Character that compares unequal to the ASCII one.
+        let queryStart = uri.utf8.firstIndex(of: UInt8(ascii: "?"))
+        path = queryStart.map { String(decoding: uri.utf8[..<$0], as: UTF8.self) } ?? uri
+        let queryText = params["QUERY_STRING"] ?? queryStart.map { String(decoding: uri.utf8[uri.utf8.index(after: $0)...], as: UTF8.self) } ?? ""
         guard let query = QueryParameters(parsing: queryText) else { throw .invalidQuery }
         self.query = query
         var segments: [String] = []
-        for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
-            guard let segment = PercentDecoding.decode(raw, plusIsSpace: false) else { throw .invalidPath }
+        for raw in path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            guard let segment = PercentDecoding.decode(Substring(raw), plusIsSpace: false) else { throw .invalidPath }
             segments.append(segment)
         }
         pathSegments = segments
@@ -45,10 +47,10 @@ public final class Request {
         var headers = HTTPHeaders()
         for (name, value) in params.sorted(by: { $0.key < $1.key }) {
             let headerName: String
-            if name.hasPrefix("HTTP_") {
-                headerName = name.dropFirst(5).lowercased().replacingOccurrences(of: "_", with: "-")
+            if name.utf8.starts(with: "HTTP_".utf8) {
+                headerName = Self.headerName(name.utf8.dropFirst(5))
             } else if name == "CONTENT_TYPE" || name == "CONTENT_LENGTH" {
-                headerName = name.lowercased().replacingOccurrences(of: "_", with: "-")
+                headerName = Self.headerName(name.utf8[...])
             } else {
                 continue
             }
@@ -64,8 +66,12 @@ public final class Request {
     }
 }
 
-extension String {
-    func replacingOccurrences(of target: Character, with replacement: Character) -> String {
-        String(map { $0 == target ? replacement : $0 })
+extension Request {
+    /// `X_FOO` as `x-foo`, in ASCII only: `lowercased()` maps some non-ASCII letters to ASCII
+    /// ones (the Kelvin sign to `k`), which would turn an invalid field name into a valid one.
+    static func headerName(_ parameter: Substring.UTF8View) -> String {
+        String(decoding: parameter.map { byte in
+            byte == UInt8(ascii: "_") ? UInt8(ascii: "-") : (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 0x20 : byte
+        }, as: UTF8.self)
     }
 }

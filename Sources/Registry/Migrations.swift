@@ -5,7 +5,8 @@ import Postgres
 public enum Migrations {
     /// Every migration, ordered by version; versions run 1, 2, … without gaps.
     public static let all: [Migration] = [
-        Migration(version: 1, name: "initial", sql: Migration0001Initial.sql)
+        Migration(version: 1, name: "initial", sql: Migration0001Initial.sql),
+        Migration(version: 2, name: "process_roles", sql: Migration0002ProcessRoles.sql),
     ]
 
     /// The schema version this binary needs.

@@ -87,7 +87,8 @@ public enum RegistryError: HTTPError, Equatable {
         case .versionExists(let reference, let version, let hash):
             "\(reference) \(version) is already published with content \(hash); publish a new version number"
         case .secretsUnavailable: "install secrets are disabled: the server has no EXTHOST_SECRETS_KEY"
-        case .secretUnreadable(let name): "secret \(name) cannot be decrypted with the configured key"
+        case .secretUnreadable(let name):
+            "secret \(name) cannot be decrypted with EXTHOST_SECRETS_KEY or any key of EXTHOST_SECRETS_KEY_PREVIOUS: add the key that sealed it, or set the secret again"
         case .invalidValue(let field, let reason): "\(field) \(reason)"
         }
     }

@@ -4,6 +4,7 @@ import BundleStore
 import Cryptography
 import FastCGI
 import Logging
+import Metrics
 import Postgres
 import Registry
 import ServiceSupport
@@ -17,7 +18,11 @@ struct ExthostAPI: ParsableCommand {
             Database: EXTHOST_DATABASE_URL, else libpq's PG* variables; the schema must be \
             current (run `exthost admin migrate`). EXTHOST_DB_POOL_SIZE caps connections \
             (default 16). EXTHOST_SECRETS_KEY (32 bytes as 64 hex digits or base64) enables \
-            install secrets; without it the secrets endpoints answer 503.
+            install secrets; without it the secrets endpoints answer 503. \
+            EXTHOST_SECRETS_KEY_PREVIOUS (comma-separated keys) still opens secrets sealed \
+            under retired keys until `exthost admin rotate-secrets` has re-sealed them. \
+            EXTHOST_KEY_EXPIRY_WARNING_DAYS (default 14, 0 = never) adds a `Warning` header to \
+            answers for keys that expire within that many days.
             """,
         version: ExthostVersion.string
     )
@@ -25,7 +30,7 @@ struct ExthostAPI: ParsableCommand {
     @OptionGroup var options: WorkerOptions
 
     func run() {
-        WorkerMain.run(service: "exthost-api", options: options) { environment, logger, _ in
+        WorkerMain.run(service: "exthost-api", options: options) { environment, logger, metrics in
             let poolSize = try environment["EXTHOST_DB_POOL_SIZE"].map { text in
                 guard let size = Int(text), (1...512).contains(size) else {
                     throw ValidationError("EXTHOST_DB_POOL_SIZE must be a number from 1 to 512")
@@ -36,14 +41,16 @@ struct ExthostAPI: ParsableCommand {
             try Migrations.awaitCurrent(pool: pool, patience: .seconds(30)) { error in
                 logger.warning("waiting for the database: \(error.message)")
             }
-            let secretsKey = try environment["EXTHOST_SECRETS_KEY"].map(SecretsKey.init(environmentValue:))
-            if secretsKey == nil {
+            let secretsKeyring = try SecretsKeyring.fromEnvironment(environment)
+            if secretsKeyring == nil {
                 logger.warning("EXTHOST_SECRETS_KEY is not set: install secrets are disabled (503 SECRETS_UNAVAILABLE)")
             }
             var router = Router()
             router.addHealthRoutes()
             let publishing = try PublishingServices(environment: environment, pool: pool, logger: logger)
-            router.addManagementRoutes(APIServices(pool: pool, secretsKey: secretsKey), publishing: publishing)
+            let expiring = metrics.counter(KeyExpiryNotice.metricName, help: KeyExpiryNotice.metricHelp)
+            let notice = KeyExpiryNotice(warning: try APIKeyExpiryWarning(environment: environment)) { expiring.increment() }
+            router.addManagementRoutes(APIServices(pool: pool, secretsKeyring: secretsKeyring, keyExpiryNotice: notice), publishing: publishing)
             let store = publishing.store
             router.addReadinessRoute([
                 ReadinessCheck("database") { try pool.withConnection { _ = try $0.execute("SELECT 1") } },

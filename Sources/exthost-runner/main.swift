@@ -22,7 +22,10 @@ struct ExthostRunner: ParsableCommand {
             EXTHOST_CACHEFILL_SOCKET (default /run/exthost/cachefill.sock), and \
             EXT_GATEWAY_TIMEOUT_MS (default 10000), how long a miss waits for a fill. \
             Execution (/api/ext/): EXT_GATEWAY_TIMEOUT_MS is also each request's deadline; \
-            EXT_FUEL_PER_REQUEST, EXT_MEMORY_LIMIT_MB (default 64); EXTHOST_SECRETS_KEY for secrets.get; \
+            EXT_FUEL_PER_REQUEST, EXT_MEMORY_LIMIT_MB (default 64); EXTHOST_SECRETS_KEY (and \
+            EXTHOST_SECRETS_KEY_PREVIOUS, comma-separated retired keys) for secrets.get; \
+            EXTHOST_KEY_EXPIRY_WARNING_DAYS (default 14, 0 = never) for the `Warning` header on \
+            answers to keys about to expire; \
             EXT_EGRESS_ALLOWLIST (comma-separated host, *.domain, host:port, http://… entries; unset: \
             http.fetch is refused) and EXT_FETCH_MAX_BYTES (default 5 MiB) for http.fetch (docs/egress.md). \
             GET /metrics: Prometheus text (docs/metrics.md).

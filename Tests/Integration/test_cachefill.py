@@ -22,25 +22,15 @@ import urllib.request
 import uuid
 
 import pytest
-from apihelpers import cli, create_key, psql
+from apihelpers import cli, create_key, psql, wait_for
 from bundlefactory import MIB, auth, content_hash, manifest, pack, publish, unique_publisher, write_extension
+from faulthelpers import assert_fsck_clean, db_now
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 REJECTED = "bundle object rejected: it never enters the tree"
 
 
 # ---------------------------------------------------------------- helpers
-
-def wait_for(predicate, timeout, what, interval=0.05):
-    """Polls `predicate` until it returns something truthy; fails naming `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
-        time.sleep(interval)
-
 
 class Daemon:
     """One cachefill instance seen from outside: its socket, tree, status file and log."""
@@ -380,6 +370,7 @@ def test_a_download_cut_mid_stream_is_retried(stack, publish_extension):
 # ---------------------------------------------------------------- crash safety
 
 def test_sigkill_mid_extract_leaves_no_partial_tree_and_the_next_start_repairs(stack, daemon, publish_extension, installs):
+    since = db_now(stack)
     published = publish_extension(padding=96 * MIB)
     pid = int((pathlib.Path(stack["EXTHOST_RUN_DIR"]) / "pids" / "cachefill.pid").read_text())
     installs(published)
@@ -398,6 +389,7 @@ def test_sigkill_mid_extract_leaves_no_partial_tree_and_the_next_start_repairs(s
     tree = daemon.tree(published.hash)
     assert tree_digest(tree / "assets" / "padding.bin") == tree_digest(published.source / "assets" / "padding.bin")
     assert not [name for name in daemon.staging_entries() if name.startswith("tmp-")], "the next start emptied tmp/"
+    assert_fsck_clean(stack, since)
 
 
 # ---------------------------------------------------------------- eviction

@@ -15,6 +15,7 @@ import pytest
 
 from apihelpers import assert_error, cli, create_key, psql
 from bundlefactory import MIB, auth, finalize, initiate, manifest, pack, put_parts, put_presigned, unique_publisher, write_extension
+from faulthelpers import assert_fsck_clean, db_now
 from test_upload_proxy import ZSTD_MAGIC, send_head, tls_connection, unique_filename, wait_for_session_state
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -62,6 +63,7 @@ def test_a_150_mib_bundle_publishes_through_both_strategies(stack, http, base_ur
 
 def test_s3_stopping_mid_proxy_upload_is_a_clean_error_and_registers_nothing(stack, base_url, admin):
     filename = unique_filename("s3-gone")
+    since = db_now(stack)
     moto = stack_pid(stack, "moto")
     try:
         with tls_connection(stack, base_url) as tls:
@@ -81,9 +83,11 @@ def test_s3_stopping_mid_proxy_upload_is_a_clean_error_and_registers_nothing(sta
         assert failed["id"] == session["id"] and failed["contentHash"] == ""
     finally:
         restart_missing(stack)
+    assert_fsck_clean(stack, since)
 
 
 def test_s3_stopping_before_finalize_is_503_and_the_session_stays_retryable(stack, http, base_url, admin, tmp_path):
+    since = db_now(stack)
     publisher = unique_publisher()
     bundle = pack(stack, write_extension(tmp_path / "src", manifest(publisher)))
     answer = initiate(http, base_url, admin, bundle).json()
@@ -99,9 +103,11 @@ def test_s3_stopping_before_finalize_is_503_and_the_session_stays_retryable(stac
     # moto lost the staging object with its memory: the upload is incomplete, not half-registered.
     assert_error(finalize(http, base_url, admin, answer["uploadId"]), 409, "UPLOAD_INCOMPLETE")
     assert rows_for(stack, publisher) == 0
+    assert_fsck_clean(stack, since)
 
 
 def test_a_worker_killed_mid_upload_registers_nothing_and_gc_cleans_staging(stack, base_url, admin):
+    since = db_now(stack)
     filename = unique_filename("killed")
     api = stack_pid(stack, "exthost-api")
     try:
@@ -126,3 +132,4 @@ def test_a_worker_killed_mid_upload_registers_nothing_and_gc_cleans_staging(stac
     assert session["id"] in report.stdout
     assert psql(stack, f"SELECT state FROM upload_sessions WHERE id = '{session['id']}'").strip() == "expired"
     assert cli(stack, "store", "head", f"staging/{session['id']}/bundle.tar.zst", check=False).returncode != 0
+    assert_fsck_clean(stack, since)

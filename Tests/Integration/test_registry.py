@@ -1,5 +1,6 @@
 """Migrations and the workers' schema check against the stack's Postgres (issue 5)."""
 import os
+import re
 import subprocess
 import uuid
 
@@ -24,7 +25,8 @@ def test_migrate_from_empty_then_rerun_is_a_no_op(stack, empty_database):
     again = cli(stack, "admin", "migrate", "--database-url", empty_database)
     assert "schema is up to date" in again.stdout and "applied" not in again.stdout
     version = cli(stack, "admin", "schema-version", "--database-url", empty_database)
-    assert version.stdout.startswith("database 1, binary 1")
+    database, binary = re.match(r"database (\d+), binary (\d+)", version.stdout).groups()
+    assert database == binary and int(binary) >= 2, version.stdout
 
 
 def test_api_worker_refuses_an_unmigrated_database_and_says_to_migrate(stack, empty_database, tmp_path):

@@ -27,7 +27,7 @@ THREATS = (
     "Replayed or concurrent finalize",
     "Overwrite of a published object",
 )
-SECTIONS = ("Assets", "Actors", "Trust boundaries", "Threats", "S3 least privilege", "Known gaps", "Pending references")
+SECTIONS = ("Assets", "Actors", "Trust boundaries", "Threats", "S3 least privilege", "Unsafe settings", "Known gaps")
 ACTORS = ("Anonymous", "Tenant member", "Tenant admin", "Publisher", "Extension code", "A compromised node")
 BOUNDARIES = ("nginx ↔ workers", "workers ↔ Postgres / S3", "runner ↔ guest", "iframe ↔ host page")
 
@@ -83,11 +83,6 @@ def broken_test_references():
     return broken
 
 
-def pending_files():
-    body = "\n".join(sections(2).get("Pending references", [""]))
-    return [match for match in re.findall(r"^- `([^`]+)`", body, re.MULTILINE)]
-
-
 def test_every_test_reference_names_an_existing_test():
     references = [m for line in doc_lines() for m in TEST_REFERENCE.findall(line)]
     assert len(references) >= 50, f"only {len(references)} test references found: is the reference syntax still `path::name`?"
@@ -96,12 +91,11 @@ def test_every_test_reference_names_an_existing_test():
 
 
 def test_every_file_the_document_names_exists():
-    pending = set(pending_files())
     missing = []
     for number, line in enumerate(doc_lines(), start=1):
         for relative in FILE_REFERENCE.findall(line):
             relative = relative.rstrip(".")
-            if "<" in relative or relative in pending or relative.endswith("test_x.py"):
+            if "<" in relative or relative.endswith("test_x.py"):
                 continue
             if not (ROOT / relative).exists():
                 missing.append(f"docs/security.md:{number}: {relative} does not exist")
@@ -136,12 +130,6 @@ def test_the_model_sections_name_every_actor_and_boundary():
     boundaries = "\n".join(top.get("Trust boundaries", [""]))
     missing += [f"boundary {name}" for name in BOUNDARIES if f"**{name}.**" not in boundaries]
     assert not missing, "docs/security.md lacks: " + ", ".join(missing)
-
-
-def test_pending_references_are_still_pending():
-    landed = [path for path in pending_files() if (ROOT / path).exists()]
-    assert not landed, ("these files exist now: link their tests by name in docs/security.md "
-                        "(`path::test_name`) and remove them from \"## Pending references\": " + ", ".join(landed))
 
 
 def test_the_checker_catches_a_broken_reference(tmp_path, monkeypatch):

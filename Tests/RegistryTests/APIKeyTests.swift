@@ -159,7 +159,7 @@ import Testing
                 #expect(!shown.contains(Hex.encode(digest)))
                 #expect(!shown.contains(created.token.dropFirst(4)))
                 #expect(Mirror(reflecting: record).children.compactMap(\.label)
-                    == ["id", "tenantID", "role", "name", "createdAt", "expiresAt", "revokedAt", "lastUsedAt"])
+                    == ["id", "tenantID", "role", "name", "createdAt", "expiresAt", "revokedAt", "lastUsedAt", "secondsUntilExpiry"])
             }
         }
     }

@@ -26,7 +26,8 @@ public struct S3URL: Sendable, Equatable {
 
     public init(scheme: String, host: String, port: Int? = nil, path: String, query: [S3QueryItem] = []) {
         precondition(scheme == "http" || scheme == "https", "S3URL: scheme must be http or https")
-        precondition(path.hasPrefix("/"), "S3URL: the path must start with /")
+        // Bytes, not Characters: "/" followed by a combining mark is one Character that is not "/".
+        precondition(path.utf8.first == UInt8(ascii: "/"), "S3URL: the path must start with /")
         self.scheme = scheme
         self.host = host
         self.port = port == S3Endpoint.defaultPort(scheme: scheme) ? nil : port

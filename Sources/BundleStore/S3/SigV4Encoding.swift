@@ -42,18 +42,22 @@ enum SigV4Encoding {
 
     /// RFC 3986 §5.2.4 dot-segment removal, plus the AWS rule that empty segments (`//`) go too;
     /// a leading and a trailing `/` are kept.
+    ///
+    /// Works on bytes, as AWS does: split into Characters, a `/` or `.` followed by a combining
+    /// mark would hide the separator or the dot segment.
     static func normalizedPath(_ path: String) -> String {
         guard !path.isEmpty else { return "/" }
-        var kept: [Substring] = []
-        for segment in path.split(separator: "/", omittingEmptySubsequences: true) where segment != "." {
-            if segment == ".." {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var kept: [String.UTF8View.SubSequence] = []
+        for segment in path.utf8.split(separator: slash, omittingEmptySubsequences: true) where !segment.elementsEqual([dot]) {
+            if segment.elementsEqual([dot, dot]) {
                 if !kept.isEmpty { kept.removeLast() }
             } else {
                 kept.append(segment)
             }
         }
-        let leading = path.hasPrefix("/") ? "/" : ""
-        let trailing = path.hasSuffix("/") && !kept.isEmpty ? "/" : ""
-        return leading + kept.joined(separator: "/") + trailing
+        let leading = path.utf8.first == slash ? "/" : ""
+        let trailing = path.utf8.last == slash && !kept.isEmpty ? "/" : ""
+        return leading + String(decoding: Array(kept.joined(separator: [slash])), as: UTF8.self) + trailing
     }
 }

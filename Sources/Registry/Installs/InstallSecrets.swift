@@ -1,25 +1,32 @@
 import Cryptography
 import Postgres
 
-/// An install's named secrets, sealed with AES-256-GCM under `EXTHOST_SECRETS_KEY`.
+/// An install's named secrets, sealed with AES-256-GCM under `EXTHOST_SECRETS_KEY` and opened
+/// with it or a key of `EXTHOST_SECRETS_KEY_PREVIOUS` (see `SecretsKeyring`).
 ///
 /// Invariants: plaintext never reaches the database or a log; each write uses a fresh random
-/// nonce; the associated data binds a ciphertext to its tenant, install and name, so a sealed
-/// value copied onto another row fails to open. Without a key every operation fails closed
-/// with `.secretsUnavailable`.
+/// nonce and the current key; the associated data binds a ciphertext to its tenant, install
+/// and name, so a sealed value copied onto another row fails to open. Without a key every
+/// operation fails closed with `.secretsUnavailable`.
 public struct InstallSecrets: Sendable {
     public let pool: PostgresPool
-    public let key: SecretsKey?
+    public let keyring: SecretsKeyring?
 
-    public init(pool: PostgresPool, key: SecretsKey?) {
+    public init(pool: PostgresPool, keyring: SecretsKeyring?) {
         self.pool = pool
-        self.key = key
+        self.keyring = keyring
+    }
+
+    /// A keyring of one key: nothing sealed under another key opens.
+    public init(pool: PostgresPool, key: SecretsKey?) {
+        // One key is always a valid keyring.
+        self.init(pool: pool, keyring: key.map { try! SecretsKeyring(current: $0) })
     }
 
     /// Sets each named secret, or removes it when its value is nil, and returns every secret
     /// name the install then holds, sorted.
     public func update(tenantID: String, installID: String, _ changes: [(name: String, value: String?)]) throws(RegistryError) -> [String] {
-        guard let key else { throw .secretsUnavailable }
+        guard let keyring else { throw .secretsUnavailable }
         return try databaseCall {
             try pool.transaction { connection in
                 try Self.lockInstall(tenantID: tenantID, installID: installID, on: connection)
@@ -30,7 +37,7 @@ public struct InstallSecrets: Sendable {
                             [.text(tenantID), .text(installID), .text(change.name)])
                         continue
                     }
-                    let sealed = try AESGCM.seal(Array(value.utf8), key: key, associatedData: Self.associatedData(tenantID, installID, change.name))
+                    let sealed = try keyring.seal(Array(value.utf8), associatedData: Self.associatedData(tenantID, installID, change.name))
                     try connection.execute(
                         """
                         INSERT INTO install_secrets (tenant_id, install_id, name, nonce, ciphertext, tag) VALUES ($1, $2, $3, $4, $5, $6)
@@ -56,7 +63,7 @@ public struct InstallSecrets: Sendable {
 
     /// The decrypted secrets, for the runner to hand to the extension it executes.
     public func reveal(tenantID: String, installID: String) throws(RegistryError) -> [String: String] {
-        guard let key else { throw .secretsUnavailable }
+        guard let keyring else { throw .secretsUnavailable }
         let rows = try databaseCall {
             try pool.withConnection { connection in
                 try connection.query(
@@ -67,17 +74,20 @@ public struct InstallSecrets: Sendable {
         var secrets: [String: String] = [:]
         for row in rows {
             let name = try databaseCall { try row.string("name") }
-            let sealed = try databaseCall {
-                SealedSecret(nonce: try row.bytes("nonce"), ciphertext: try row.bytes("ciphertext"), tag: try row.bytes("tag"))
-            }
+            let sealed = try databaseCall { try Self.sealedSecret(row) }
             do {
-                let plaintext = try AESGCM.open(sealed, key: key, associatedData: Self.associatedData(tenantID, installID, name))
-                secrets[name] = String(decoding: plaintext, as: UTF8.self)
+                let opened = try keyring.open(sealed, associatedData: Self.associatedData(tenantID, installID, name))
+                secrets[name] = String(decoding: opened.plaintext, as: UTF8.self)
             } catch {
                 throw .secretUnreadable(name: name)
             }
         }
         return secrets
+    }
+
+    /// The sealed value of an `install_secrets` row (columns nonce, ciphertext, tag).
+    static func sealedSecret(_ row: PostgresRow) throws(PostgresError) -> SealedSecret {
+        SealedSecret(nonce: try row.bytes("nonce"), ciphertext: try row.bytes("ciphertext"), tag: try row.bytes("tag"))
     }
 
     static func associatedData(_ tenantID: String, _ installID: String, _ name: String) -> [UInt8] {

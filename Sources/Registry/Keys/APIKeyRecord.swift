@@ -11,10 +11,12 @@ public struct APIKeyRecord: Sendable, Equatable {
     public let expiresAt: String?
     public let revokedAt: String?
     public let lastUsedAt: String?
+    /// Whole seconds from the read to `expiresAt` by the database clock (negative once expired).
+    public let secondsUntilExpiry: Int64?
 
     public init(
         id: String, tenantID: String, role: APIRole, name: String, createdAt: String,
-        expiresAt: String?, revokedAt: String?, lastUsedAt: String?
+        expiresAt: String?, revokedAt: String?, lastUsedAt: String?, secondsUntilExpiry: Int64? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -24,6 +26,7 @@ public struct APIKeyRecord: Sendable, Equatable {
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
         self.lastUsedAt = lastUsedAt
+        self.secondsUntilExpiry = secondsUntilExpiry
     }
 }
 

@@ -54,7 +54,9 @@ public struct APIKeyStore: Sendable {
                 let rows = try connection.query(
                     """
                     SELECT id::text AS id, tenant_id::text AS tenant_id, role, key_sha256,
-                           last_used_at IS NULL OR last_used_at < now() - interval '1 minute' AS needs_touch
+                           last_used_at IS NULL OR last_used_at < now() - interval '1 minute' AS needs_touch,
+                           to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS expires_at,
+                           \(Self.secondsUntilExpiry) AS seconds_until_expiry
                     FROM api_keys
                     WHERE key_sha256 = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
                     """,
@@ -63,7 +65,11 @@ public struct APIKeyStore: Sendable {
                 // The index lookup already matched; the constant-time check keeps the decision
                 // independent of how the database compares bytea.
                 guard let row = rows.first, ConstantTime.equals(try row.bytes("key_sha256"), digest) else { return nil }
-                let principal = APIPrincipal(keyID: try row.string("id"), tenantID: try row.string("tenant_id"), role: try Self.role(row))
+                let keyID = try row.string("id")
+                let expiry = try row.optionalString("expires_at").map { expiresAt throws(PostgresError) in
+                    APIKeyExpiry(keyID: keyID, expiresAt: expiresAt, secondsLeft: try row.int64("seconds_until_expiry"))
+                }
+                let principal = APIPrincipal(keyID: keyID, tenantID: try row.string("tenant_id"), role: try Self.role(row), expiry: expiry)
                 if try row.bool("needs_touch") {
                     // Bookkeeping only: a failed touch must not fail the request it belongs to.
                     _ = try? connection.execute(
@@ -132,14 +138,19 @@ public struct APIKeyStore: Sendable {
     private static let recordColumns = """
         id::text AS id, tenant_id::text AS tenant_id, role, name,
         \(SQLText.timestamp("created_at")) AS created_at, \(SQLText.timestamp("expires_at")) AS expires_at,
-        \(SQLText.timestamp("revoked_at")) AS revoked_at, \(SQLText.timestamp("last_used_at")) AS last_used_at
+        \(SQLText.timestamp("revoked_at")) AS revoked_at, \(SQLText.timestamp("last_used_at")) AS last_used_at,
+        \(secondsUntilExpiry) AS seconds_until_expiry
         """
+
+    /// Whole seconds left before `expires_at` (NULL for no expiry), by the database clock.
+    private static let secondsUntilExpiry = "floor(extract(epoch FROM expires_at - now()))::bigint"
 
     private static func record(_ row: PostgresRow) throws(PostgresError) -> APIKeyRecord {
         APIKeyRecord(
             id: try row.string("id"), tenantID: try row.string("tenant_id"), role: try role(row), name: try row.string("name"),
             createdAt: try row.string("created_at"), expiresAt: try row.optionalString("expires_at"),
-            revokedAt: try row.optionalString("revoked_at"), lastUsedAt: try row.optionalString("last_used_at"))
+            revokedAt: try row.optionalString("revoked_at"), lastUsedAt: try row.optionalString("last_used_at"),
+            secondsUntilExpiry: try row.optionalInt64("seconds_until_expiry"))
     }
 
     private static func role(_ row: PostgresRow) throws(PostgresError) -> APIRole {

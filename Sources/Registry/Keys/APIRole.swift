@@ -18,10 +18,13 @@ public struct APIPrincipal: Sendable, Equatable {
     public let keyID: String
     public let tenantID: String
     public let role: APIRole
+    /// nil for a key that never expires.
+    public let expiry: APIKeyExpiry?
 
-    public init(keyID: String, tenantID: String, role: APIRole) {
+    public init(keyID: String, tenantID: String, role: APIRole, expiry: APIKeyExpiry? = nil) {
         self.keyID = keyID
         self.tenantID = tenantID
         self.role = role
+        self.expiry = expiry
     }
 }

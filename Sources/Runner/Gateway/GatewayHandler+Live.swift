@@ -15,14 +15,14 @@ extension GatewayHandler {
 
     /// The gateway as exthost-runner runs it: keys and installs from Postgres, modules from
     /// the cache tree (filled by cachefill), WasmKit for execution, limits and the secrets key
-    /// from the environment (`EXT_*`, `EXTHOST_SECRETS_KEY`; without a key `secrets.get`
+    /// from the environment (`EXT_*`, `EXTHOST_SECRETS_KEY` and `EXTHOST_SECRETS_KEY_PREVIOUS`; without a key `secrets.get`
     /// answers `unavailable`), `http.fetch` limited to the settings' egress allowlist. Starts
     /// the worker's `exthost_installs` listener.
     public static func live(
         settings: RunnerConfiguration, pool: PostgresPool, environment: [String: String], metrics: MetricsRegistry, logger: Logger
     ) throws -> GatewayHandler {
-        let secretsKey = try environment[SecretsKey.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }.map(SecretsKey.init(environmentValue:))
-        if secretsKey == nil { logger.warning("\(SecretsKey.environmentVariable) is not set: secrets.get answers unavailable") }
+        let secretsKeyring = try SecretsKeyring.fromEnvironment(environment)
+        if secretsKeyring == nil { logger.warning("\(SecretsKey.environmentVariable) is not set: secrets.get answers unavailable") }
         if settings.egressAllowlist.isEmpty { logger.info("\(EgressAllowlist.environmentVariable) is empty: http.fetch answers not_allowed") }
         let fetcher = EgressFetcher(allowlist: settings.egressAllowlist, maxResponseBytes: settings.fetchMaxResponseBytes)
         let targets = TargetCache(source: ExecutionTargets(pool: pool))
@@ -30,6 +30,7 @@ extension GatewayHandler {
         RegistryChangeListener.start(targets: targets, keys: keys, logger: logger)
         let engine = WasmEngine(moduleCacheBytes: moduleCacheBytes, logger: logger)
         let gatewayMetrics = GatewayMetrics(registry: metrics)
+        let expiring = metrics.counter(KeyExpiryNotice.metricName, help: KeyExpiryNotice.metricHelp)
         gatewayMetrics.exportEngine { engine.statistics }
         CacheFillMetrics(statusFile: CacheFillConfiguration.defaultStatusFile(socketPath: settings.cacheFillSocket)).register(in: metrics)
         return GatewayHandler(
@@ -39,9 +40,10 @@ extension GatewayHandler {
             executor: engine,
             limits: try ExecutionLimits(environment: environment),
             hostServices: HostServices(
-                secrets: InstallSecrets(pool: pool, key: secretsKey), storage: ExtensionStorage(pool: pool), fetcher: fetcher, logger: logger),
+                secrets: InstallSecrets(pool: pool, keyring: secretsKeyring), storage: ExtensionStorage(pool: pool), fetcher: fetcher, logger: logger),
             executionLog: try BatchedExecutionLog(pool: pool),
             metrics: gatewayMetrics,
+            keyExpiryNotice: KeyExpiryNotice(warning: try APIKeyExpiryWarning(environment: environment)) { expiring.increment() },
             logger: logger)
     }
 }

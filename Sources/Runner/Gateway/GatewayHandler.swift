@@ -1,3 +1,4 @@
+import API
 import Bundle
 import Execution
 import ExthostCore
@@ -26,12 +27,14 @@ public struct GatewayHandler: Sendable {
     let hostServices: HostServices
     let executionLog: any ExecutionLogSink
     let metrics: GatewayMetrics
+    let keyExpiryNotice: KeyExpiryNotice
     let logger: Logger
 
     public init(
         authenticator: any TenantAuthenticating, targets: TargetCache, modules: ModuleLocator, executor: any HandlerExecuting,
         limits: ExecutionLimits, hostServices: HostServices, executionLog: any ExecutionLogSink,
         metrics: GatewayMetrics = GatewayMetrics(registry: MetricsRegistry()),
+        keyExpiryNotice: KeyExpiryNotice = KeyExpiryNotice(),
         logger: Logger = Logger(label: "exthost-runner.gateway")
     ) {
         self.authenticator = authenticator
@@ -42,13 +45,14 @@ public struct GatewayHandler: Sendable {
         self.hostServices = hostServices
         self.executionLog = executionLog
         self.metrics = metrics
+        self.keyExpiryNotice = keyExpiryNotice
         self.logger = logger
     }
 
     public func respond(to request: Request) throws -> Response {
         let started = ContinuousClock.now
         let deadline = started.advanced(by: limits.timeout)
-        let tenantID = try authenticator.tenantID(for: request)
+        let (tenantID, keyExpiry) = try authenticator.verifiedKey(for: request)
         let referenceText = request.parameters["extensionId"] ?? ""
         guard let reference = ExtensionReference(referenceText),
               let resolved = try targets.resolved(tenantID: tenantID, extension: reference)
@@ -56,7 +60,8 @@ public struct GatewayHandler: Sendable {
         let subpath = Self.extensionPath(of: request.path)
         var meter: ExecutionMeter? = nil
         do {
-            let response = try answer(request, resolved: resolved, subpath: subpath, deadline: deadline, meter: &meter)
+            var response = try answer(request, resolved: resolved, subpath: subpath, deadline: deadline, meter: &meter)
+            keyExpiryNotice.annotate(&response, expiry: keyExpiry)
             record(request, resolved.target, subpath: subpath, status: response.status.code, errorCode: nil, meter: meter, started: started)
             return response
         } catch let error as any HTTPError {

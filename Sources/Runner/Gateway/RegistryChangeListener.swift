@@ -1,26 +1,24 @@
 import Glibc
-import JSON
 import Logging
 import Postgres
-import Registry
 
 /// Keeps a worker's caches in step with the registry: a thread of its own listens on
 /// `exthost_installs` (drops the changed tenant's targets) and `exthost_api_keys` (a key was
 /// revoked: forgets every verified key) as each notification arrives.
 ///
 /// Invariants: after a reconnect or any failure both caches are dropped whole, since
-/// notifications may have been missed; the thread is created with every signal blocked, so
-/// the FastCGI server's `sigwait` stays the only receiver of SIGTERM. The caches' own TTLs
-/// still bound staleness while the listener is down.
+/// notifications may have been missed (`RegistryCacheInvalidation` decides what each
+/// notification drops); the thread is created with every signal blocked, so the FastCGI
+/// server's `sigwait` stays the only receiver of SIGTERM. The caches' own TTLs still bound
+/// staleness while the listener is down. Nothing here is node-local: every node's listener
+/// hears every node's changes through the shared Postgres.
 public final class RegistryChangeListener: Sendable {
-    private let targets: TargetCache
-    private let keys: VerifiedKeyCache
+    private let invalidation: RegistryCacheInvalidation
     private let conninfo: String
     private let logger: Logger
 
     private init(targets: TargetCache, keys: VerifiedKeyCache, conninfo: String, logger: Logger) {
-        self.targets = targets
-        self.keys = keys
+        self.invalidation = RegistryCacheInvalidation(targets: targets, keys: keys)
         self.conninfo = conninfo
         self.logger = logger
     }
@@ -55,37 +53,22 @@ public final class RegistryChangeListener: Sendable {
             do {
                 if session == nil {
                     let opened = try PostgresListener(conninfo: conninfo)
-                    try opened.listen([InstallNotification.channel, APIKeyStore.revocationChannel])
+                    try opened.listen(RegistryCacheInvalidation.channels)
                     session = opened
-                    forgetEverything()
+                    invalidation.sessionChanged()
                 }
                 guard let listening = session else { continue }
                 let delivery = try listening.wait(timeout: .seconds(30))
-                if delivery.reconnected { forgetEverything() }
-                for notification in delivery.notifications { apply(notification) }
+                if delivery.reconnected { invalidation.sessionChanged() }
+                for notification in delivery.notifications {
+                    invalidation.apply(channel: notification.channel, payload: notification.payload)
+                }
             } catch {
                 logger.warning("registry listener: \(error); retrying in 1 s", metadata: ["code": "\(error.code)"])
                 session = nil
-                forgetEverything()
+                invalidation.sessionChanged()
                 sleep(1)
             }
         }
-    }
-
-    private func forgetEverything() {
-        targets.invalidateAll()
-        keys.invalidateAll()
-    }
-
-    private func apply(_ notification: PostgresListener.Notification) {
-        guard notification.channel == InstallNotification.channel else {
-            keys.invalidateAll()
-            return
-        }
-        guard let payload = try? JSONValue.parse(notification.payload), let tenantID = payload["tenantId"]?.stringValue else {
-            targets.invalidateAll()
-            return
-        }
-        targets.invalidate(tenantID: tenantID)
     }
 }

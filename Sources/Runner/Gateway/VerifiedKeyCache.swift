@@ -20,6 +20,7 @@ public final class VerifiedKeyCache: TenantAuthenticating {
 
     private struct Entry: Sendable {
         let tenantID: String
+        let keyExpiry: APIKeyExpiry?
         let expires: ContinuousClock.Instant
     }
 
@@ -35,22 +36,27 @@ public final class VerifiedKeyCache: TenantAuthenticating {
     }
 
     public func tenantID(for request: Request) throws -> String {
+        try verifiedKey(for: request).tenantID
+    }
+
+    /// The expiry is the one read when the key was verified, at most `timeToLive` ago.
+    public func verifiedKey(for request: Request) throws -> (tenantID: String, expiry: APIKeyExpiry?) {
         let authorization = request.headers["authorization"]
         let token = try BearerCredentials.token(fromAuthorization: authorization)
         let digest = APIKeyToken.digest(token)
         let now = ContinuousClock.now
         // Only accepted (so well-formed) keys are remembered: a hit needs no shape check.
-        if let entry = entries.withLock({ $0[digest] }), entry.expires > now { return entry.tenantID }
+        if let entry = entries.withLock({ $0[digest] }), entry.expires > now { return (entry.tenantID, entry.keyExpiry) }
         guard APIKeyToken.isWellFormed(token) else { throw AuthError.invalidCredentials }
-        let tenantID = try authenticator.authenticate(authorization: authorization).tenantID
+        let principal = try authenticator.authenticate(authorization: authorization)
         entries.withLock { entries in
             if entries.count >= capacity {
                 entries = entries.filter { $0.value.expires > now }
                 if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             }
-            entries[digest] = Entry(tenantID: tenantID, expires: now.advanced(by: timeToLive))
+            entries[digest] = Entry(tenantID: principal.tenantID, keyExpiry: principal.expiry, expires: now.advanced(by: timeToLive))
         }
-        return tenantID
+        return (principal.tenantID, principal.expiry)
     }
 
     /// Forgets every key (one was revoked, or notifications may have been missed).

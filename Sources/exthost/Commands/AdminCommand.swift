@@ -19,7 +19,7 @@ struct AdminCommand: ParsableCommand {
         subcommands: [
             AdminMigrateCommand.self, AdminSchemaVersionCommand.self,
             AdminCreateKeyCommand.self, AdminRevokeKeyCommand.self, AdminListKeysCommand.self,
-            AdminGCCommand.self, AdminMigrateStoreCommand.self,
+            AdminGCCommand.self, AdminMigrateStoreCommand.self, AdminRotateSecretsCommand.self, AdminFsckCommand.self,
         ]
     )
 }
@@ -42,6 +42,9 @@ func registryAttempt<T>(_ context: String, _ body: () throws(RegistryError) -> T
         return try body()
     } catch .database(.unavailable(let reason)) {
         throw CLIError("\(context): the database is unreachable: \(reason)")
+    } catch .database(.query(let sqlstate, let message)) where sqlstate == ProcessRoleSQL.setupRequiredSQLState {
+        // Our migration's own text (no data in it): the SQL the operator has to run.
+        throw CLIError("\(context): \(message)")
     } catch {
         throw CLIError("\(context): \(CLIError(error).description)")
     }

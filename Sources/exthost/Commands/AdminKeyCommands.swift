@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import JSON
 import Registry
+import ServiceSupport
 
 /// `exthost admin create-key`: issues an API key and prints it once.
 struct AdminCreateKeyCommand: ParsableCommand {
@@ -109,10 +110,12 @@ struct AdminRevokeKeyCommand: ParsableCommand {
 struct AdminListKeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list-keys",
-        abstract: "List API keys (id, tenant, role, name, created, expires, revoked, last used).",
+        abstract: "List API keys (id, tenant, role, name, state, created, expires, revoked, last used).",
         discussion: """
             Revoked and expired keys are listed too. Keys themselves are never shown: only \
-            their SHA-256 is stored. Times are UTC; "last used" is updated at most once a minute.
+            their SHA-256 is stored. Times are UTC; "last used" is updated at most once a minute. \
+            STATE is active, expiring (expires within EXTHOST_KEY_EXPIRY_WARNING_DAYS, default \
+            14: replace it), expired or revoked.
 
               exthost admin list-keys
               exthost admin list-keys --tenant "$TENANT" --json
@@ -134,20 +137,22 @@ struct AdminListKeysCommand: ParsableCommand {
     func run() throws {
         let store = APIKeyStore(pool: database.pool())
         let tenantID = try tenant.map(KeyCommandInput.tenant)
+        let warning = try cliAttempt("cannot list the keys") { try APIKeyExpiryWarning(environment: ProcessEnvironment.current) }
         let records = try registryAttempt("cannot list the keys") { () throws(RegistryError) in try store.list(tenantID: tenantID) }
         if json {
-            print(JSONValue.array(records.map(Self.jsonValue)).serialized(.pretty))
+            print(JSONValue.array(records.map { Self.jsonValue($0, state: $0.state(warning: warning)) }).serialized(.pretty))
             return
         }
-        print(KeyTable.render(records), terminator: "")
+        print(KeyTable.render(records, warning: warning), terminator: "")
         if records.isEmpty { StandardError.write("no API keys\(tenantID.map { " for tenant \($0)" } ?? "")\n") }
     }
 
-    private static func jsonValue(_ record: APIKeyRecord) -> JSONValue {
+    private static func jsonValue(_ record: APIKeyRecord, state: APIKeyState) -> JSONValue {
         let optional = { (text: String?) in text.map(JSONValue.string) ?? .null }
         return .object([
             ("id", .string(record.id)), ("tenantId", .string(record.tenantID)), ("role", .string(record.role.rawValue)),
-            ("name", .string(record.name)), ("createdAt", .string(record.createdAt)), ("expiresAt", optional(record.expiresAt)),
+            ("name", .string(record.name)), ("state", .string(state.rawValue)),
+            ("createdAt", .string(record.createdAt)), ("expiresAt", optional(record.expiresAt)),
             ("revokedAt", optional(record.revokedAt)), ("lastUsedAt", optional(record.lastUsedAt)),
         ])
     }
@@ -176,10 +181,10 @@ enum KeyCommandInput {
 
 /// The plain-text table of `list-keys`: one padded column per field, "-" for none.
 enum KeyTable {
-    static func render(_ records: [APIKeyRecord]) -> String {
-        let header = ["ID", "TENANT", "ROLE", "NAME", "CREATED", "EXPIRES", "REVOKED", "LAST USED"]
+    static func render(_ records: [APIKeyRecord], warning: APIKeyExpiryWarning) -> String {
+        let header = ["ID", "TENANT", "ROLE", "NAME", "STATE", "CREATED", "EXPIRES", "REVOKED", "LAST USED"]
         let rows = records.map { record in
-            [record.id, record.tenantID, record.role.rawValue, record.name.isEmpty ? "-" : record.name,
+            [record.id, record.tenantID, record.role.rawValue, record.name.isEmpty ? "-" : record.name, record.state(warning: warning).rawValue,
              seconds(record.createdAt), seconds(record.expiresAt), seconds(record.revokedAt), seconds(record.lastUsedAt)]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }

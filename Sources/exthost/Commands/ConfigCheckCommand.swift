@@ -23,17 +23,22 @@ struct ConfigCommand: ParsableCommand {
 struct ConfigCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Print what exthost-api, exthost-runner and exthost-cachefill would use; exit 1 on a problem.",
+        abstract: "Print what exthost-api, exthost-runner and exthost-cachefill would use; exit 1 on a problem (or, with --strict, a warning).",
         discussion: """
             Reads each --env-file in order, a later file overriding an earlier one, as systemd reads a \
             unit's EnvironmentFile= lines (default /etc/exthost/exthost.env when it exists), then the \
             process environment for anything the files do not set. Secrets are printed masked. With \
-            --connect it also opens the database and checks the schema version. Check each service \
-            with the files its unit reads (docs/operator-guide.md):
+            --connect it also opens the database and checks the schema version. \
+            "PROBLEM" lines are settings a service refuses to start with (exit 1); "warning" lines \
+            are settings that run but are unsafe (docs/operator-guide.md, "Configuration \
+            warnings"): exit 0 unless --strict. EXTHOST_ENV=development (default production) \
+            relaxes only the missing trust bundle. Check each service with the files its unit \
+            reads (docs/operator-guide.md):
 
               exthost config check --env-file /etc/exthost/exthost.env --env-file /etc/exthost/api.env --connect
               exthost config check --env-file /etc/exthost/exthost.env --env-file /etc/exthost/runner.env
               eval "$(scripts/stack env)"; exthost config check
+              exthost config check --strict --env-file /etc/exthost/exthost.env --env-file /etc/exthost/api.env
             """
     )
 
@@ -42,6 +47,9 @@ struct ConfigCheckCommand: ParsableCommand {
 
     @Flag(help: "Also connect to the database and check the schema version.")
     var connect = false
+
+    @Flag(help: "Exit 1 on warnings too (unsafe settings), e.g. in a deployment pipeline.")
+    var strict = false
 
     func run() throws {
         var environment = ProcessEnvironment.current
@@ -54,6 +62,11 @@ struct ConfigCheckCommand: ParsableCommand {
         }
         environment.merge(fromFiles) { $1 }
         var check = ConfigReport()
+        let mode = ConfigSafetyChecks.mode(environment)
+        check.value(ConfigSafetyChecks.environmentVariable, mode?.rawValue ?? "?")
+        if mode == nil {
+            check.problem("\(ConfigSafetyChecks.environmentVariable) must be production or development (unset means production)")
+        }
         check.section("bundle store (exthost-api, exthost-cachefill, exthost admin)")
         let kind = BundleStoreSelection.kind(environment: environment)
         check.value("EXTHOST_BUNDLE_STORE", kind)
@@ -63,6 +76,7 @@ struct ConfigCheckCommand: ParsableCommand {
                 let settings = s3.client.configuration
                 check.value("bucket", "\(settings.bucket) at \(settings.endpoint) (\(settings.forcePathStyle ? "path-style" : "virtual-host"), region \(settings.region))")
                 check.value("STORAGE_S3_SECRET_KEY", ConfigReport.mask(environment["STORAGE_S3_SECRET_KEY"]))
+                ConfigSafetyChecks.s3Endpoint(settings.endpoint).forEach { check.warning($0) }
             } else {
                 check.value("EXTHOST_BUNDLE_DIR", environment["EXTHOST_BUNDLE_DIR"] ?? BundleStoreSelection.defaultDirectory)
                 check.value("EXTHOST_UPLOAD_SIGNING_KEY", ConfigReport.mask(environment["EXTHOST_UPLOAD_SIGNING_KEY"]))
@@ -81,16 +95,14 @@ struct ConfigCheckCommand: ParsableCommand {
         } catch {
             check.problem(error.message)
         }
-        trustBundle(environment, &check)
-        if let key = environment["EXTHOST_SECRETS_KEY"], !key.isEmpty {
-            do {
-                _ = try SecretsKey(environmentValue: key)
-                check.value("EXTHOST_SECRETS_KEY", ConfigReport.mask(key))
-            } catch {
-                check.problem("EXTHOST_SECRETS_KEY: \(error.message)")
-            }
-        } else {
-            check.warning("EXTHOST_SECRETS_KEY is not set: install secrets answer 503 SECRETS_UNAVAILABLE")
+        trustBundle(environment, mode: mode ?? .production, &check)
+        secretsKeys(environment, &check)
+        do {
+            let warning = try APIKeyExpiryWarning(environment: environment)
+            check.value(APIKeyExpiryWarning.environmentVariable, "\(warning.days)")
+            ConfigSafetyChecks.keyExpiryWarning(warning).forEach { check.warning($0) }
+        } catch {
+            check.problem(error.message)
         }
 
         check.section("runner and cache (exthost-runner, exthost-cachefill)")
@@ -111,6 +123,7 @@ struct ConfigCheckCommand: ParsableCommand {
         check.section("database (every process)")
         let conninfo = environment["EXTHOST_DATABASE_URL"] ?? ""
         check.value("EXTHOST_DATABASE_URL", conninfo.isEmpty ? "(unset: libpq's PG* variables)" : ConfigReport.maskPassword(conninfo))
+        ConfigSafetyChecks.database(conninfo).forEach { check.warning($0) }
         if connect {
             do {
                 let version = try MigrationRunner(pool: PostgresPool(.init(conninfo: conninfo, maxConnections: 1))).currentVersion()
@@ -124,7 +137,27 @@ struct ConfigCheckCommand: ParsableCommand {
             }
         }
         print(check.text)
-        if !check.problems.isEmpty { throw ExitCode.failure }
+        if !check.problems.isEmpty || (strict && !check.warnings.isEmpty) {
+            if check.problems.isEmpty { print("--strict: \(check.warnings.count) warning(s) fail the check") }
+            throw ExitCode.failure
+        }
+    }
+
+    /// Both the current and the previous keys, read as the workers read them.
+    private func secretsKeys(_ environment: [String: String], _ check: inout ConfigReport) {
+        do {
+            guard let keyring = try SecretsKeyring.fromEnvironment(environment) else {
+                check.warning("\(SecretsKey.environmentVariable) is not set: install secrets answer 503 SECRETS_UNAVAILABLE")
+                return
+            }
+            check.value(SecretsKey.environmentVariable, ConfigReport.mask(environment[SecretsKey.environmentVariable]))
+            if !keyring.previous.isEmpty {
+                check.value(SecretsKeyring.previousEnvironmentVariable, "\(keyring.previous.count) key(s), opening only: run `exthost admin rotate-secrets`, then remove it")
+            }
+            ConfigSafetyChecks.secretsKeys(keyring).forEach { check.warning($0) }
+        } catch {
+            check.problem(error.message)
+        }
     }
 
     /// What exthost-runner would refuse to start with: its settings, the execution limits and the
@@ -135,6 +168,7 @@ struct ConfigCheckCommand: ParsableCommand {
             check.value("EXT_GATEWAY_TIMEOUT_MS", "\(settings.gatewayTimeout.components.seconds * 1000 + settings.gatewayTimeout.components.attoseconds / 1_000_000_000_000_000)")
             check.value("EXT_EGRESS_ALLOWLIST", settings.egressAllowlist.isEmpty
                 ? "(empty: http.fetch is refused)" : settings.egressAllowlist.entries.map(\.description).joined(separator: ","))
+            ConfigSafetyChecks.egress(settings.egressAllowlist).forEach { check.warning($0) }
             check.value("EXT_FETCH_MAX_BYTES", "\(settings.fetchMaxResponseBytes)")
         } catch {
             check.problem(error.message)
@@ -148,9 +182,10 @@ struct ConfigCheckCommand: ParsableCommand {
         }
     }
 
-    private func trustBundle(_ environment: [String: String], _ check: inout ConfigReport) {
+    private func trustBundle(_ environment: [String: String], mode: ConfigSafetyChecks.Mode, _ check: inout ConfigReport) {
         guard let path = environment["SIGNING_TRUST_BUNDLE"], !path.isEmpty else {
-            check.warning("SIGNING_TRUST_BUNDLE is not set: unsigned bundles are accepted")
+            let text = ConfigSafetyChecks.trustBundleMissing(mode)
+            if mode == .production { check.warning(text) } else { check.note(text) }
             return
         }
         do {
@@ -166,12 +201,17 @@ struct ConfigCheckCommand: ParsableCommand {
 struct ConfigReport {
     private(set) var text = ""
     private(set) var problems: [String] = []
+    private(set) var warnings: [String] = []
 
     mutating func section(_ title: String) { text += (text.isEmpty ? "" : "\n") + title + "\n" }
     mutating func value(_ name: String, _ value: String) {
         text += "  " + name + String(repeating: " ", count: max(1, 30 - name.count)) + value + "\n"
     }
-    mutating func warning(_ message: String) { text += "  warning: " + message + "\n" }
+    mutating func warning(_ message: String) {
+        warnings.append(message)
+        text += "  warning: " + message + "\n"
+    }
+    mutating func note(_ message: String) { text += "  note: " + message + "\n" }
     mutating func problem(_ message: String) {
         problems.append(message)
         text += "  PROBLEM: " + message + "\n"

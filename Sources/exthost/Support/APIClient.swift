@@ -41,6 +41,7 @@ struct APIClient {
     let baseURL: String
     let http: HTTPClient
     private let key: String
+    private let warnings = ServerWarnings()
 
     init(baseURL: String, key: String, caFile: String?, userAgent: String) {
         var base = baseURL
@@ -80,6 +81,7 @@ struct APIClient {
 
     private func answer(to request: HTTPRequest, operation: String) throws(APIClientError) -> Answer {
         let response = try transport(request)
+        warnings.report(response.head)
         let document: JSONValue
         if response.body.isEmpty {
             document = .null

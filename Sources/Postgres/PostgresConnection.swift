@@ -35,6 +35,15 @@ public final class PostgresConnection: @unchecked Sendable {
     /// True while libpq considers the session usable (it learns of breakage only on I/O).
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// False when the server has already closed this idle session (a restart,
+    /// `pg_terminate_backend`, an idle timeout) though libpq has not noticed yet: an idle session
+    /// has nothing to read, so a readable socket means a termination notice or end-of-file.
+    /// One zero-timeout poll(2), cheap enough for every checkout.
+    public var isIdleAndOpen: Bool {
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) == 0
+    }
+
     /// True when a transaction block is open or failed, i.e. the session is not reusable as is.
     public var isInTransaction: Bool {
         let status = PQtransactionStatus(handle)

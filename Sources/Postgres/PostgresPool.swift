@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// Invariants: at most `maxConnections` sessions exist (idle plus checked out); a session goes
 /// back to the idle list only when healthy and outside a transaction, otherwise it is dropped and
-/// its slot freed; a session idle longer than `healthCheckAfterIdle` is pinged (`SELECT 1`) and
-/// reconnected before use.
+/// its slot freed; a session the server has closed meanwhile, or idle longer than
+/// `healthCheckAfterIdle` and failing a ping (`SELECT 1`), is reconnected before use.
 public final class PostgresPool: Sendable {
     public struct Configuration: Sendable {
         /// libpq conninfo or URL; "" means the `PG*` environment variables.
@@ -95,7 +95,9 @@ public final class PostgresPool: Sendable {
     private func revalidate(_ idle: Idle) -> PostgresConnection? {
         let connection = idle.connection
         let needsPing = ContinuousClock.now - idle.since >= configuration.healthCheckAfterIdle
-        if connection.isHealthy, !needsPing || (try? connection.execute("SELECT 1")) != nil {
+        // A session the server closed while it sat idle (Postgres restarted) is caught here and
+        // reconnected, so a restart costs no failed request.
+        if connection.isHealthy, connection.isIdleAndOpen, !needsPing || (try? connection.execute("SELECT 1")) != nil {
             return connection
         }
         if (try? connection.reset()) != nil { return connection }

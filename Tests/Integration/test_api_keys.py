@@ -89,13 +89,13 @@ def test_list_keys_table_and_json_never_show_keys_or_digests(stack, tenant):
 
     table = admin(stack, "list-keys", "--tenant", tenant).stdout
     lines = table.splitlines()
-    assert re.split(r"\s{2,}", lines[0]) == ["ID", "TENANT", "ROLE", "NAME", "CREATED", "EXPIRES", "REVOKED", "LAST USED"]
+    assert re.split(r"\s{2,}", lines[0]) == ["ID", "TENANT", "ROLE", "NAME", "STATE", "CREATED", "EXPIRES", "REVOKED", "LAST USED"]
     assert len(lines) == 3
     assert "ops" in lines[1] and "admin" in lines[1] and "reader" in lines[2] and "member" in lines[2]
     records = listed(stack, tenant)
     assert [r["name"] for r in records] == ["ops", "reader"]
     for record in records:
-        assert set(record) == {"id", "tenantId", "role", "name", "createdAt", "expiresAt", "revokedAt", "lastUsedAt"}
+        assert set(record) == {"id", "tenantId", "role", "name", "state", "createdAt", "expiresAt", "revokedAt", "lastUsedAt"}
         assert record["tenantId"] == tenant and RFC3339_UTC.match(record["createdAt"])
     everything = table + admin(stack, "list-keys", "--json").stdout
     for secret in forbidden:
@@ -112,7 +112,9 @@ def test_revoke_by_key_and_by_id(stack, tenant):
     records = listed(stack, tenant)
     assert all(RFC3339_UTC.match(r["revokedAt"]) for r in records)
     table = admin(stack, "list-keys", "--tenant", tenant).stdout
-    assert all("-" != line.split()[6] for line in table.splitlines()[1:]), "REVOKED column filled"
+    rows = [line.split() for line in table.splitlines()[1:]]
+    assert all(row[4] == "revoked" for row in rows), "STATE column says revoked"
+    assert all("-" != row[7] for row in rows), "REVOKED column filled"
 
     again = admin(stack, "revoke-key", first_id, check=False)
     assert again.returncode == 1 and again.stdout == ""

@@ -292,10 +292,13 @@ def test_a_runner_killed_mid_execute_fails_that_request_only_and_the_next_succee
     after = wait_for(lambda: (lambda r: r.status_code == 200 and r)(call("ok")), 30, "the restarted runner to answer")
     assert after.text == "ok"
     request_id = after.headers["X-Request-Id"]
-    rows = wait_for(lambda: psql(stack, f"""SELECT request_id, status FROM execution_log
-                                            WHERE tenant_id = '{spinner['tenant']}' AND created_at >= '{since}'""").split(), 20,
-                    "the execution log row of the request after the restart")
-    logged = dict(row.split("|") for row in rows)
+    # The log is written in batches: wait for this request's own row, not just any row.
+    def logged_rows():
+        rows = psql(stack, f"""SELECT request_id, status FROM execution_log
+                               WHERE tenant_id = '{spinner['tenant']}' AND created_at >= '{since}'""").split()
+        found = dict(row.split("|") for row in rows)
+        return found if request_id in found else None
+    logged = wait_for(logged_rows, 20, "the execution log row of the request after the restart")
     assert logged.get(request_id) == "200", logged
     # Every logged execution has a real status; the killed one left no half-written row.
     assert all(100 <= int(status) <= 599 for status in logged.values())

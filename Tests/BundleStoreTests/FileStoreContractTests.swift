@@ -83,9 +83,9 @@ func exerciseStoreContract(_ store: any BundleStore) throws {
     try store.abortMultipart(target, multipartId: late)
     try store.abortMultipart(target, multipartId: late)
 
-    // Presigning: a PUT with the exact length; expiry bounds.
+    // Presigning: a write-once PUT with the exact length; expiry bounds.
     let upload = try store.presignUpload(target, expiresIn: 600, contentLength: 42)
-    #expect(upload.method == "PUT" && upload.headers.map(\.name) == ["Content-Length"] && upload.headers.map(\.value) == ["42"])
+    #expect(upload.method == "PUT" && upload.headers.map(\.name) == ["If-None-Match", "Content-Length"] && upload.headers.map(\.value) == ["*", "42"])
     #expect(try store.presignDownload(canonical, expiresIn: 600).method == "GET")
     #expect(storeError { _ = try store.presignUpload(target, expiresIn: 0, contentLength: nil) } != nil)
 

@@ -103,12 +103,16 @@ enum StoreUnderTest: String, CaseIterable, Sendable, CustomTestStringConvertible
 
         let upload = try store.presignUpload(key, expiresIn: 600, contentLength: Int64(content.count))
         #expect(upload.method == "PUT")
-        #expect(upload.headers.map(\.name) == ["Content-Length"])
-        #expect(upload.url.contains("X-Amz-SignedHeaders=content-length%3Bhost"))
+        #expect(upload.headers.map(\.name) == ["If-None-Match", "Content-Length"])
+        #expect(upload.url.contains("X-Amz-SignedHeaders=content-length%3Bhost%3Bif-none-match"))
         let headerArguments = upload.headers.flatMap { ["-H", "\($0.name): \($0.value)"] }
-        let put = try runProgram(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", file.path] + headerArguments + [upload.url])
-        #expect(put.output == "200")
+        let putCommand = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", file.path] + headerArguments + [upload.url]
+        #expect(try runProgram(putCommand).output == "200")
         #expect(try store.info(key)?.size == Int64(content.count))
+        // Write-once: the same URL cannot replace what was stored.
+        let before = try store.info(key)?.etag
+        #expect(try runProgram(putCommand).output == "412")
+        #expect(try store.info(key)?.etag == before)
 
         let download = try store.presignDownload(key, expiresIn: 600)
         let target = file.appendingPathExtension("out")

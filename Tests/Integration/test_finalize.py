@@ -6,6 +6,7 @@ threshold) restart the stack's workers with them and restore the previous settin
 """
 import concurrent.futures
 import os
+import urllib.parse
 import uuid
 
 import pytest
@@ -170,6 +171,26 @@ def test_a_re_put_to_the_upload_url_after_finalize_cannot_replace_the_published_
     assert store_object(stack, canonical_key(first.json()["contentHash"])) == stored
     copy = tmp_path / "copy.tar.zst"
     cli(stack, "store", "get", canonical_key(first.json()["contentHash"]), copy)
+    assert copy.read_bytes() == bundle.read_bytes()
+
+
+def test_the_presigned_put_is_write_once_so_staging_cannot_change_before_finalize(stack, http, base_url, admin, tmp_path, publisher):
+    bundle = pack(stack, source(tmp_path, publisher))
+    answer = upload(http, base_url, admin, bundle)
+    # The header is signed, so on S3 a PUT without it fails the signature and one with it is
+    # refused once the object exists.
+    assert answer["headers"]["If-None-Match"] == "*"
+    signed = urllib.parse.parse_qs(urllib.parse.urlsplit(answer["url"]).query)["X-Amz-SignedHeaders"][0].split(";")
+    assert "if-none-match" in signed and "content-length" in signed
+    forged = tmp_path / "forged.tar.zst"
+    forged.write_bytes(os.urandom(os.path.getsize(bundle)))
+    put_presigned(answer, forged, status=412)
+
+    published = finalize(http, base_url, admin, answer["uploadId"])
+
+    assert published.status_code == 201, published.text
+    copy = tmp_path / "copy.tar.zst"
+    cli(stack, "store", "get", canonical_key(published.json()["contentHash"]), copy)
     assert copy.read_bytes() == bundle.read_bytes()
 
 

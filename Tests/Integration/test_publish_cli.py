@@ -262,11 +262,14 @@ def test_progress_on_a_tty_is_one_line_redrawn_with_speed_and_eta(stack, tenant,
 
 class FakeExthost(http.server.ThreadingHTTPServer):
     """initiate-upload answers two multipart part URLs on this same server; part 2 fails with
-    500 `failures` times; finalize records its body and answers 201."""
+    500 `failures` times; finalize records its body and answers 201. With `strategy`
+    presigned-put it answers one write-once URL instead, whose first `failures` PUTs are stored
+    but their answers lost (the connection closes)."""
 
-    def __init__(self, failures):
+    def __init__(self, failures, strategy="multipart"):
         super().__init__(("127.0.0.1", 0), FakeHandler)
         self.failures = failures
+        self.strategy = strategy
         self.calls = []
         self.parts = {}
         self.finalize_body = None
@@ -299,7 +302,11 @@ class FakeHandler(http.server.BaseHTTPRequestHandler):
         server = self.server
         server.calls.append(("POST", self.path, self.headers.get("Authorization")))
         document = json.loads(self.body())
-        if self.path == "/api/ext-bundles/initiate-upload":
+        if self.path == "/api/ext-bundles/initiate-upload" and server.strategy == "presigned-put":
+            self.answer(201, {"uploadId": "7d6f4c1e-0000-4000-8000-000000000001", "strategy": "presigned-put",
+                              "url": f"{server.url}/staging/whole?X-Amz-Signature=s", "method": "PUT",
+                              "headers": {"If-None-Match": "*"}, "expiresAt": "2099-01-01T00:00:00Z"})
+        elif self.path == "/api/ext-bundles/initiate-upload":
             server.part_size = (document["size"] + 1) // 2
             self.answer(201, {"uploadId": "7d6f4c1e-0000-4000-8000-000000000001", "strategy": "multipart",
                               "partSize": server.part_size, "expiresAt": "2099-01-01T00:00:00Z",
@@ -318,6 +325,9 @@ class FakeHandler(http.server.BaseHTTPRequestHandler):
         server = self.server
         server.calls.append(("PUT", self.path.split("?")[0], self.headers.get("Authorization")))
         data = self.body()
+        if self.path.startswith("/staging/whole?"):
+            self.put_once(data)
+            return
         number = int(self.path.split("?")[0].removeprefix("/staging/part"))
         if number == 2 and server.failures > 0:
             server.failures -= 1
@@ -332,9 +342,28 @@ class FakeHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
 
+    def put_once(self, data):
+        server = self.server
+        if self.headers.get("If-None-Match") == "*" and 0 in server.parts:
+            self.send_response(412)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        server.parts[0] = data
+        if server.failures > 0:
+            server.failures -= 1
+            self.close_connection = True
+            return
+        self.send_response(200)
+        self.send_header("ETag", '"etag-whole"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
 @pytest.fixture()
 def fake_exthost(request):
-    server = FakeExthost(failures=request.param)
+    failures, strategy = request.param if isinstance(request.param, tuple) else (request.param, "multipart")
+    server = FakeExthost(failures=failures, strategy=strategy)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -370,6 +399,18 @@ def test_a_part_that_keeps_failing_aborts_the_upload(stack, fake_exthost, tmp_pa
     assert "X-Amz-Signature" not in result.stderr, "a presigned URL's query was printed"
     assert fake_exthost.aborted == ["7d6f4c1e-0000-4000-8000-000000000001"]
     assert fake_exthost.finalize_body is None and result.stdout == ""
+
+
+@pytest.mark.parametrize("fake_exthost", [(1, "presigned-put")], indirect=True)
+def test_a_write_once_put_whose_answer_was_lost_is_not_an_error_on_retry(stack, fake_exthost, tmp_path):
+    directory = source(tmp_path, "fake")
+    result = fake_publish(stack, fake_exthost, directory, expect=0)
+    bundle = pack(stack, directory, tmp_path / "fake.tar.zst").read_bytes()
+    assert fake_exthost.parts[0] == bundle
+    assert [path for method, path, _ in fake_exthost.calls if method == "PUT"] == ["/staging/whole"] * 2
+    assert "(retry 1 of 3)" in result.stderr and "was already stored by the attempt before" in result.stderr
+    assert fake_exthost.finalize_body["uploadId"] == "7d6f4c1e-0000-4000-8000-000000000001"
+    assert json.loads(result.stdout)["strategy"] == "presigned-put"
 
 
 # ---------------------------------------------------------------- the sample

@@ -12,7 +12,7 @@ extension FileBundleStore {
 
     public func presignUpload(_ key: String, expiresIn: Int, contentLength: Int64?) throws(BundleStoreError) -> PresignedRequest {
         let path = Self.uploadRoute + (try stagingUploadId(key))
-        let headers = contentLength.map { [(name: "Content-Length", value: String($0))] } ?? []
+        let headers = PresignedRequest.uploadHeaders(contentLength: contentLength)
         return try presigned(method: "PUT", path: path, expiresIn: expiresIn, headers: headers)
     }
 

@@ -12,6 +12,13 @@ public struct PresignedRequest: Sendable {
         self.method = method
         self.headers = headers
     }
+
+    /// The signed headers of every presigned upload: `If-None-Match: *` makes S3 refuse a second
+    /// PUT with 412 (the file store's upload route is write-once anyway and ignores it), and
+    /// `Content-Length` pins the size.
+    public static func uploadHeaders(contentLength: Int64?) -> [(name: String, value: String)] {
+        [(name: "If-None-Match", value: "*")] + (contentLength.map { [(name: "Content-Length", value: String($0))] } ?? [])
+    }
 }
 
 /// Where bundles are kept: S3 (`S3BundleStore`) or, on a single node, the file system.
@@ -37,8 +44,10 @@ public protocol BundleStore: Sendable {
     /// Removes the key; a missing key is not an error.
     func delete(_ key: String) throws(BundleStoreError)
 
-    /// A URL a client can PUT the object to, valid `expiresIn` seconds; with `contentLength` the
-    /// client must send exactly that many bytes.
+    /// A URL a client can PUT the object to once, valid `expiresIn` seconds; with
+    /// `contentLength` the client must send exactly that many bytes. The headers are
+    /// `PresignedRequest.uploadHeaders`: a second PUT to the URL is refused, so what finalize
+    /// verified cannot be replaced before it is copied.
     func presignUpload(_ key: String, expiresIn: Int, contentLength: Int64?) throws(BundleStoreError) -> PresignedRequest
     func presignDownload(_ key: String, expiresIn: Int) throws(BundleStoreError) -> PresignedRequest
 

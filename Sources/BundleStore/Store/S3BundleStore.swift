@@ -38,7 +38,7 @@ public struct S3BundleStore: BundleStore {
     }
 
     public func presignUpload(_ key: String, expiresIn: Int, contentLength: Int64?) throws(BundleStoreError) -> PresignedRequest {
-        let headers = contentLength.map { [(name: "Content-Length", value: String($0))] } ?? []
+        let headers = PresignedRequest.uploadHeaders(contentLength: contentLength)
         let signed = try client.presignedURL(method: "PUT", key: key, headers: headers, expiresIn: expiresIn)
         return PresignedRequest(url: signed.url, method: "PUT", headers: signed.requiredHeaders)
     }

@@ -121,14 +121,23 @@ struct BundleUploader {
     }
 
     /// PUTs one range, sending it again after a transient failure; the bytes of a failed
-    /// attempt are taken back from the progress so the percentage stays true.
+    /// attempt are taken back from the progress so the percentage stays true. A write-once URL
+    /// (`If-None-Match: *`) answering 412 to a retry means the earlier attempt was stored.
     private func put(
         _ file: PublishBundleFile, range: Range<Int64>, url: String, headers: [(name: String, value: String)], what: String
     ) throws(APIClientError) -> HTTPResponseHead {
-        try withRetries(what) { () throws(APIClientError) in
+        var attempts = 0
+        let writeOnce = headers.contains { $0.name.lowercased() == "if-none-match" }
+        return try withRetries(what) { () throws(APIClientError) in
+            attempts += 1
             let sentBefore = progress.sentBytes
             do throws(APIClientError) {
                 let response = try api.sendUnauthenticated(HTTPRequest(method: "PUT", url: url, headers: headers, body: file.body(range, progress: progress)))
+                if response.status == 412, writeOnce, attempts > 1 {
+                    // The attempt whose answer was lost did arrive; finalize hashes what staging holds.
+                    progress.stage("\(what) was already stored by the attempt before")
+                    return response.head
+                }
                 guard (200..<300).contains(response.status) else {
                     throw .storageRejected(url: APIClient.withoutQuery(url), status: response.status, detail: Self.storageDetail(response.body))
                 }

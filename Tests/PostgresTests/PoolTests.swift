@@ -41,22 +41,12 @@ import Testing
         #expect(pool.openConnections == 1)
     }
 
-    @Test func connectionTerminatedElsewhereIsReplacedOnCheckout() throws {
-        let pool = try TestDatabase.pool(maxConnections: 1, healthCheckAfterIdle: .zero)
-        let oldPID = try pool.withConnection { $0.backendPID }
-        try TestDatabase.terminate(backend: oldPID)
-        let newPID = try pool.withConnection { connection throws -> Int32 in
-            #expect(try connection.query("SELECT 1 AS one").rows[0].int64("one") == 1)
-            return connection.backendPID
-        }
-        #expect(newPID != oldPID)
-        #expect(pool.openConnections == 1)
-    }
-
-    @Test func connectionClosedByTheServerWhileIdleIsReplacedBeforeAnyPing() throws {
-        // A restart of Postgres closes every idle session at once; the next checkout, well inside
-        // the ping interval, must still get a working session rather than fail once.
-        let pool = try TestDatabase.pool(maxConnections: 1, healthCheckAfterIdle: .seconds(3600))
+    /// With a ping after every idle moment (`.zero`) and with none for an hour: a restart of
+    /// Postgres closes every idle session at once, and the next checkout, well inside the ping
+    /// interval, must still get a working session rather than fail once.
+    @Test(arguments: [Duration.zero, .seconds(3600)])
+    func connectionTerminatedElsewhereIsReplacedOnCheckout(healthCheckAfterIdle: Duration) throws {
+        let pool = try TestDatabase.pool(maxConnections: 1, healthCheckAfterIdle: healthCheckAfterIdle)
         let oldPID = try pool.withConnection { $0.backendPID }
         try TestDatabase.terminate(backend: oldPID)
         let newPID = try pool.withConnection { connection throws -> Int32 in

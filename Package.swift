@@ -21,7 +21,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
-        .package(url: "https://github.com/swiftwasm/WasmKit.git", exact: "0.4.2"),
+        // One trait only: SwiftPM passes several traits' -D flags in a random order, which makes
+        // every other invocation (`swift build`, then `swift test`) recompile WasmKit. exthost needs
+        // MultiThread (engines shared across worker threads), not FileSystem or Disassembler.
+        .package(url: "https://github.com/swiftwasm/WasmKit.git", exact: "0.4.2", traits: ["MultiThread"]),
     ],
     targets: [
         // C modules: module maps and shims only; only the matching wrapper imports each one.

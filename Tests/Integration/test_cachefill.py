@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 
@@ -28,6 +29,12 @@ from faulthelpers import assert_fsck_clean, db_now
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 REJECTED = "bundle object rejected: it never enters the tree"
+# A change the daemon learns from a NOTIFY takes well under a second here; a loaded machine
+# stretches the fill and its fsyncs. Still far below the 60 s reconcile that would make it too.
+NOTIFIED_SECONDS = 15
+# For what the daemon does without a deadline of its own to prove (a log line, a status refresh,
+# the 1 s reconcile of a private daemon): a passing wait ends early.
+SLOW_MACHINE_SECONDS = 30
 
 
 # ---------------------------------------------------------------- helpers
@@ -80,6 +87,12 @@ class Daemon:
 
     def staging_entries(self):
         return sorted(p.name for p in (self.cache / "tmp").iterdir())
+
+    def assert_no_staging_left(self, what):
+        """Fills running beside the one under test (a reconcile of the registry's other enabled
+        installs, whose objects an earlier moto restart may have lost) come and go with their
+        own tmp-… directories; a directory a fill left behind stays until the next start."""
+        wait_for(lambda: not [name for name in self.staging_entries() if name.startswith("tmp-")], SLOW_MACHINE_SECONDS, what)
 
 
 class Published:
@@ -202,7 +215,7 @@ def test_an_install_is_prefetched_and_linked_without_any_request(stack, http, ba
     install_id = installs(published)
 
     link = wait_for(lambda: daemon.link(published.extension_id, published.hash).is_symlink()
-                    and daemon.link(published.extension_id, published.hash), 5, "the ext-ui link")
+                    and daemon.link(published.extension_id, published.hash), NOTIFIED_SECONDS, "the ext-ui link")
     elapsed = time.monotonic() - started
     assert os.readlink(link) == f"../../sha256/{published.hex}/ui"
     assert (link / "index.html").read_bytes() == (published.source / "ui" / "index.html").read_bytes()
@@ -212,20 +225,20 @@ def test_an_install_is_prefetched_and_linked_without_any_request(stack, http, ba
     print(f"prefetch: link present {elapsed:.2f}s after the install was created")
 
     set_enabled(http, base_url, admin, install_id, False)
-    wait_for(lambda: not os.path.lexists(link), 5, "the link of the disabled install to go")
+    wait_for(lambda: not os.path.lexists(link), NOTIFIED_SECONDS, "the link of the disabled install to go")
     assert tree.is_dir(), "disabling removes the link, not the tree"
 
     set_enabled(http, base_url, admin, install_id, True)
-    wait_for(lambda: link.is_symlink(), 5, "the link of the re-enabled install")
+    wait_for(lambda: link.is_symlink(), NOTIFIED_SECONDS, "the link of the re-enabled install")
 
     http.delete(f"{base_url}/api/installs/{install_id}", headers=auth(admin))
-    wait_for(lambda: not os.path.lexists(link.parent), 5, "the link, and the extension's ext-ui directory with it")
+    wait_for(lambda: not os.path.lexists(link.parent), NOTIFIED_SECONDS, "the link, and the extension's ext-ui directory with it")
 
 
 def test_an_install_without_ui_gets_a_tree_but_no_link(daemon, publish_extension, installs):
     published = publish_extension(ui=False)
     installs(published)
-    wait_for(lambda: daemon.tree(published.hash).is_dir(), 5, "the tree of the install without UI")
+    wait_for(lambda: daemon.tree(published.hash).is_dir(), NOTIFIED_SECONDS, "the tree of the install without UI")
     time.sleep(0.3)
     assert not os.path.lexists(daemon.link(published.extension_id, published.hash))
 
@@ -241,11 +254,11 @@ def test_an_upgrade_moves_the_link_to_the_new_hash(stack, http, base_url, admin,
         extension_id = response.json()["extension"]["id"]
     install_id = installs(Published(publisher, extension_id, hashes[0], None, None))
     old_link, new_link = (daemon.link(extension_id, h) for h in hashes)
-    wait_for(old_link.is_symlink, 5, "the link of 1.0.0")
+    wait_for(old_link.is_symlink, NOTIFIED_SECONDS, "the link of 1.0.0")
 
     response = http.patch(f"{base_url}/api/installs/{install_id}", headers=auth(admin), json={"version": "2.0.0"})
     assert response.status_code == 200, response.text
-    wait_for(lambda: new_link.is_symlink() and not os.path.lexists(old_link), 5, "the link to move to 2.0.0")
+    wait_for(lambda: new_link.is_symlink() and not os.path.lexists(old_link), NOTIFIED_SECONDS, "the link to move to 2.0.0")
     assert b"two" in (new_link / "index.html").read_bytes()
 
 
@@ -301,7 +314,7 @@ def test_a_tampered_object_never_enters_the_tree_and_is_logged(stack, daemon, pu
     overwrite_object(stack, published, forged, tmp_path)
 
     installs(published)
-    rejected = wait_for(lambda: daemon.log_lines(REJECTED, published.hash), 10, "the rejection in the log")
+    rejected = wait_for(lambda: daemon.log_lines(REJECTED, published.hash), SLOW_MACHINE_SECONDS, "the rejection in the log")
     assert rejected[0]["code"] in codes, rejected
     assert rejected[0]["level"] == "error"
     assert not daemon.tree(published.hash).exists()
@@ -314,7 +327,7 @@ def test_a_tampered_object_never_enters_the_tree_and_is_logged(stack, daemon, pu
     time.sleep(1)
     assert len(daemon.log_lines(REJECTED, published.hash)) == 1
     assert not daemon.tree(published.hash).exists()
-    assert not [name for name in daemon.staging_entries() if name.startswith("tmp-")]
+    daemon.assert_no_staging_left("the rejected fill's staging directory to go")
 
 
 class FlakyStore(http.server.ThreadingHTTPServer):
@@ -337,10 +350,16 @@ class FlakyStore(http.server.ThreadingHTTPServer):
 class FlakyStoreHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-        with urllib.request.urlopen(urllib.request.Request(self.server.upstream + self.path, headers=headers)) as answer:
+        try:
+            answer = urllib.request.urlopen(urllib.request.Request(self.server.upstream + self.path, headers=headers))
+        except urllib.error.HTTPError as refusal:
+            # Relayed as it is: a dropped connection instead would be a transient failure the
+            # daemon retries with pauses, for every enabled install whose object moto lost.
+            answer = refusal
+        with answer:
             body = answer.read()
-            self.send_response(answer.status)
-            for name, value in answer.getheaders():
+            self.send_response(answer.getcode())
+            for name, value in answer.headers.items():
                 if name.lower() not in ("connection", "transfer-encoding", "date", "server"):
                     self.send_header(name, value)
             self.end_headers()
@@ -375,11 +394,18 @@ def test_sigkill_mid_extract_leaves_no_partial_tree_and_the_next_start_repairs(s
     pid = int((pathlib.Path(stack["EXTHOST_RUN_DIR"]) / "pids" / "cachefill.pid").read_text())
     installs(published)
 
-    wait_for(lambda: any(name.startswith("tmp-") for name in daemon.staging_entries()) or daemon.tree(published.hash).exists(),
-             20, "the extraction to start", interval=0.002)
+    def extracting():
+        # Fills beside this one (a reconcile retrying objects moto lost) make staging
+        # directories that stay empty and go at once: the bundle's is the one with entries.
+        for name in daemon.staging_entries():
+            with contextlib.suppress(FileNotFoundError):
+                if name.startswith("tmp-") and os.listdir(daemon.cache / "tmp" / name):
+                    return True
+        return daemon.tree(published.hash).exists()
+    wait_for(extracting, 20, "the extraction to start", interval=0.002)
     os.kill(pid, signal.SIGKILL)
     assert not daemon.tree(published.hash).exists(), "the extraction finished before the kill; the test needs a bigger bundle"
-    wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 5, "the daemon to die")
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}"), SLOW_MACHINE_SECONDS, "the daemon to die")
     assert not daemon.tree(published.hash).exists()
     assert any(name.startswith("tmp-") for name in daemon.staging_entries()), "the kill leaves its staging directory behind"
 
@@ -388,7 +414,7 @@ def test_sigkill_mid_extract_leaves_no_partial_tree_and_the_next_start_repairs(s
     wait_for(link.is_symlink, 60, "the restarted daemon to repair the tree and its link")
     tree = daemon.tree(published.hash)
     assert tree_digest(tree / "assets" / "padding.bin") == tree_digest(published.source / "assets" / "padding.bin")
-    assert not [name for name in daemon.staging_entries() if name.startswith("tmp-")], "the next start emptied tmp/"
+    daemon.assert_no_staging_left("the next start to empty tmp/")
     assert_fsck_clean(stack, since)
 
 
@@ -411,7 +437,8 @@ def test_eviction_keeps_the_trees_of_enabled_installs(stack, publish_extension, 
             assert bounded.link(pinned.extension_id, pinned.hash).is_symlink()
             assert not bounded.tree(first.hash).exists(), "the least recently used unpinned tree is evicted"
             assert bounded.tree(second.hash).is_dir(), "the tree just filled is kept"
-            status = wait_for(lambda: bounded.status()["evictions"] >= 1 and bounded.status(), 5, "the eviction in the status")
+            status = wait_for(lambda: bounded.status()["evictions"] >= 1 and bounded.status(), SLOW_MACHINE_SECONDS,
+                              "the eviction in the status")
             assert status["bytes"] <= budget and status["maxBytes"] == budget
             assert bounded.log_lines("tree evicted", first.hash)
     finally:
@@ -425,17 +452,17 @@ def test_a_missed_notification_is_repaired_by_the_periodic_reconcile(stack, publ
     with private_daemon(stack, "--reconcile-seconds", 1) as quick:
         install_id = installs(published)
         link = quick.link(published.extension_id, published.hash)
-        wait_for(link.is_symlink, 5, "the link after the install's notification")
+        wait_for(link.is_symlink, SLOW_MACHINE_SECONDS, "the link after the install's notification")
         # Behind the API's back: no NOTIFY is sent, only the periodic reconcile can notice.
         psql(stack, f"UPDATE installs SET enabled = false WHERE id = '{install_id}'")
-        wait_for(lambda: not os.path.lexists(link), 5, "the periodic reconcile to remove the link")
+        wait_for(lambda: not os.path.lexists(link), SLOW_MACHINE_SECONDS, "the periodic reconcile to remove the link")
 
 
 def test_postgres_down_and_back(stack, http, base_url, admin, daemon, publish_extension):
     published = publish_extension()
     stack_command("postgres", "stop")
     try:
-        wait_for(lambda: not daemon.status()["listenerConnected"], 10, "the status to show the listener down")
+        wait_for(lambda: not daemon.status()["listenerConnected"], SLOW_MACHINE_SECONDS, "the status to show the listener down")
         unknown = "sha256:" + hashlib.sha256(uuid.uuid4().bytes).hexdigest()
         assert daemon.fill(unknown).startswith("ERR REGISTRY_UNAVAILABLE "), "the daemon keeps answering"
     finally:
@@ -450,9 +477,9 @@ def test_postgres_down_and_back(stack, http, base_url, admin, daemon, publish_ex
                              json={"extensionId": f"{published.publisher}.hello", "version": "1.0.0"})
         assert response.status_code in (201, 503), response.text
         return response.status_code == 201 and response.json()["id"]
-    install_id = wait_for(install, 10, "the api to accept the install")
+    install_id = wait_for(install, SLOW_MACHINE_SECONDS, "the api to accept the install")
     try:
-        wait_for(daemon.link(published.extension_id, published.hash).is_symlink, 5, "a prefetch after the reconnect")
+        wait_for(daemon.link(published.extension_id, published.hash).is_symlink, NOTIFIED_SECONDS, "a prefetch after the reconnect")
     finally:
         http.delete(f"{base_url}/api/installs/{install_id}", headers=auth(admin))
 
@@ -490,7 +517,7 @@ def test_the_status_file_is_one_json_line(daemon, publish_extension):
     for key in ("fills", "failures", "requests", "bytes", "trees", "links", "lastReconcile", "listenerConnected", "ready", "evictions"):
         assert key in status, key
     assert status["ready"] is True and status["listenerConnected"] is True
-    wait_for(lambda: daemon.status()["fills"] >= 1 and daemon.status()["trees"] >= 1, 5, "the fill in the status")
+    wait_for(lambda: daemon.status()["fills"] >= 1 and daemon.status()["trees"] >= 1, SLOW_MACHINE_SECONDS, "the fill in the status")
     assert time.time() - daemon.status()["updated"] < 10, "the status is refreshed every few seconds"
 
 

@@ -232,6 +232,9 @@ def test_a_slow_upstream_ends_with_the_request_deadline(http, base_url, fetch_gu
     # passed, so the gateway stops the guest: 504 EXTENSION_TIMEOUT, not a late 200.
     with workers_with(fetch_guest["stack"], EXT_EGRESS_ALLOWLIST=fetch_guest["stack"]["EXT_EGRESS_ALLOWLIST"],
                       EXT_GATEWAY_TIMEOUT_MS=1500):
+        # The restarted runner loads the module once, inside the first request's deadline:
+        # warmed first, the timed request is the fetch alone.
+        assert fetch(http, base_url, fetch_guest, f"http://127.0.0.1:{upstream.port}/echo")["ok"]["status"] == 200
         start = time.monotonic()
         response = post_call(http, base_url, fetch_guest, {"op": "http.fetch", "method": "GET",
                                                             "url": f"http://127.0.0.1:{upstream.port}/slow"})

@@ -24,6 +24,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 TARGET_CACHE_SECONDS = 2
 
 
+def answers(make_call, status, seen):
+    """A predicate for wait_until: calls, keeps the response in `seen`, and says whether it had
+    `status` (a 4xx response itself is falsy)."""
+    def check():
+        seen.append(make_call())
+        return seen[-1].status_code == status
+    return check
+
+
 def wait_until(predicate, timeout=10.0, interval=0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -100,9 +109,13 @@ def test_a_revoked_key_stops_working_at_once_although_workers_remember_keys(stac
     assert call(http, base_url, path, key).status_code == 200
     result = cli(stack, "admin", "revoke-key", key, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    # ...and forgotten as soon as the revocation's NOTIFY exthost_api_keys arrives.
-    assert wait_until(lambda: call(http, base_url, path, key).status_code == 401, timeout=1.0)
-    assert_error(call(http, base_url, path, key), 401, "INVALID_API_KEY")
+    # ...and forgotten as soon as the revocation's NOTIFY exthost_api_keys arrives. Each runner
+    # thread has its own stripe: the refusal checked is the one the poll saw, since a later call
+    # may land on a stripe the NOTIFY has not emptied yet.
+    seen = []
+    assert wait_until(answers(lambda: call(http, base_url, path, key), 401, seen), timeout=1.0), \
+        "the revoked key was still accepted 1 s after the revocation"
+    assert_error(seen[-1], 401, "INVALID_API_KEY")
 
 
 def test_a_disabled_install_is_404_until_enabled_again(http, base_url, hello):
@@ -119,11 +132,18 @@ def test_a_disabled_install_is_404_until_enabled_again(http, base_url, hello):
     assert call(http, base_url, path, admin).status_code == 200
     set_enabled(False)
     try:
-        assert wait_until(lambda: call(http, base_url, path, admin).status_code == 404, timeout=TARGET_CACHE_SECONDS / 2)
-        assert_error(call(http, base_url, path, admin), 404, "EXTENSION_NOT_AVAILABLE")
+        # The 404 checked is the one the poll saw: another thread's stripe may not be emptied yet.
+        seen = []
+        assert wait_until(answers(lambda: call(http, base_url, path, admin), 404, seen), timeout=TARGET_CACHE_SECONDS / 2), \
+            "the disabled install still answered 200"
+        assert_error(seen[-1], 404, "EXTENSION_NOT_AVAILABLE")
     finally:
         set_enabled(True)
+        enabled = time.monotonic()
     assert wait_until(lambda: call(http, base_url, path, admin).status_code == 200, timeout=TARGET_CACHE_SECONDS / 2)
+    # A stripe that cached the disabled target before the NOTIFY was handled keeps it for up to
+    # TARGET_CACHE_SECONDS: the next tests of the module must not meet such a stale 404.
+    time.sleep(max(0.0, enabled + TARGET_CACHE_SECONDS - time.monotonic()))
 
 
 def test_each_execution_leaves_a_log_row(stack, http, base_url, hello):
@@ -131,7 +151,8 @@ def test_each_execution_leaves_a_log_row(stack, http, base_url, hello):
     request_id = response.headers["X-Request-Id"]
     query = ("SELECT status || ' ' || coalesce(error_code, '-') || ' ' || path FROM execution_log "
              f"WHERE tenant_id = '{hello['tenant_a']}' AND request_id = '{request_id}'")
-    assert wait_until(lambda: psql(stack, query).strip() != "", timeout=5)
+    # The execution log is written in batches, later on a loaded machine.
+    assert wait_until(lambda: psql(stack, query).strip() != "", timeout=30)
     assert psql(stack, query).strip() == "404 ENDPOINT_NOT_FOUND /nope"
 
 
@@ -140,7 +161,7 @@ def test_a_successful_execution_logs_the_fuel_it_used(stack, http, base_url, hel
     assert response.status_code == 200, response.text
     query = ("SELECT status || ' ' || coalesce(fuel::text, 'null') FROM execution_log "
              f"WHERE tenant_id = '{hello['tenant_a']}' AND request_id = '{response.headers['X-Request-Id']}'")
-    assert wait_until(lambda: psql(stack, query).strip() != "", timeout=5)
+    assert wait_until(lambda: psql(stack, query).strip() != "", timeout=30)
     status, fuel = psql(stack, query).split()
     # The C handler formats a greeting: thousands of operators, far from the budget.
     assert status == "200" and 100 < int(fuel) < 10_000_000, fuel
@@ -148,11 +169,17 @@ def test_a_successful_execution_logs_the_fuel_it_used(stack, http, base_url, hel
 
 def test_the_second_request_hits_the_module_cache_visible_in_the_runner_metrics(http, base_url, hello):
     path, key = f"{hello['name']}/hello/metrics", hello["keys"]["a_member"]
-    assert call(http, base_url, path, key).status_code == 200
-    before = http.get(f"{base_url}/runner/metrics")
-    assert before.status_code == 200 and before.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    assert call(http, base_url, path, key).status_code == 200
-    after = http.get(f"{base_url}/runner/metrics").text
+    # Instances are per runner thread, and nginx closes a kept upstream connection after 1000
+    # requests: the second request may then start on another thread, which makes its own
+    # instance. A pair that met such a switch (at most one in a few pairs) is measured again.
+    for _ in range(2):
+        assert call(http, base_url, path, key).status_code == 200
+        before = http.get(f"{base_url}/runner/metrics")
+        assert before.status_code == 200 and before.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        assert call(http, base_url, path, key).status_code == 200
+        after = http.get(f"{base_url}/runner/metrics").text
+        if metric(after, "exthost_wasm_instances_created_total") == metric(before.text, "exthost_wasm_instances_created_total"):
+            break
     # Parsed once: the second request is a cache hit, no module is read or parsed again, and
     # it runs on the instance the first one left (reset), so nothing is translated again.
     assert metric(after, "exthost_module_cache_hits_total") >= metric(before.text, "exthost_module_cache_hits_total") + 1

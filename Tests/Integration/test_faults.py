@@ -339,7 +339,7 @@ def test_moto_stopped_mid_fill_fails_the_fill_cleanly_and_a_restored_object_fill
             assert answers, "the FILL got no answer"
             assert answers[0].startswith("ERR CACHE_SOURCE_FAILED "), answers[0]
             assert not daemon.tree(content_hash).exists()
-            assert not [name for name in tmp_entries(daemon.cache) if name.startswith("tmp-")], "the failed fill left its staging"
+            daemon.assert_no_staging_left("the failed fill's staging directory to go")
 
         # moto loses its objects when it dies (real S3 does not): put the bundle back, as an
         # operator restores from a backup, and a new daemon (the old one quarantined the hash) fills it.
@@ -385,7 +385,7 @@ def test_a_cache_filesystem_that_fills_up_mid_extract_fails_that_fill_only(stack
             assert answer.startswith("ERR CACHE_IO "), answer
             assert "No space left on device" in answer or "ENOSPC" in answer or "28" in answer, answer
             assert not daemon.tree(big).exists()
-            assert not [name for name in tmp_entries(daemon.cache) if name.startswith("tmp-")], "the failed fill left its staging"
+            daemon.assert_no_staging_left("the failed fill's staging directory to go")
             assert used_bytes(mountpoint) <= before + 64 * 1024, "the partial tree's blocks were not given back"
             assert daemon.fill(small, timeout=60).startswith("OK "), "the cache keeps working once space is back"
         assert_fsck_clean(stack, since, "--cache-dir", str(mountpoint / "cache"))

@@ -15,7 +15,7 @@ import time
 
 import requests
 
-from apihelpers import assert_error
+from apihelpers import assert_error, wait_for
 
 MIB = 1024 * 1024
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -219,9 +219,20 @@ def start_drain_app(stack, drain_seconds):
     return proc, sock
 
 
+def open_sockets(pid):
+    return sum(1 for fd in pathlib.Path(f"/proc/{pid}/fd").iterdir() if os.readlink(fd).startswith("socket:"))
+
+
+def wait_until_accepted(proc, idle_sockets):
+    """Until the app holds a connection besides its idle ones: the slow request reached it (nginx
+    keeps no connection to /_drain/ open), so a signal sent now finds it in flight."""
+    wait_for(lambda: open_sockets(proc.pid) > idle_sockets, 30, "the slow request to reach the drain app")
+
+
 def test_sigterm_lets_the_in_flight_request_finish_and_exits_0(stack, base_url):
     proc, sock = start_drain_app(stack, drain_seconds=20)
     try:
+        idle_sockets = open_sockets(proc.pid)
         result = {}
 
         def slow():
@@ -233,7 +244,7 @@ def test_sigterm_lets_the_in_flight_request_finish_and_exits_0(stack, base_url):
 
         worker = threading.Thread(target=slow)
         worker.start()
-        time.sleep(0.7)
+        wait_until_accepted(proc, idle_sockets)
         proc.send_signal(signal.SIGTERM)
         worker.join(30)
         assert result == {"status": 200, "body": {"sleptMs": 2000}}
@@ -249,6 +260,8 @@ def test_sigterm_lets_the_in_flight_request_finish_and_exits_0(stack, base_url):
 def test_drain_is_bounded_by_drain_seconds(stack, base_url):
     proc, _ = start_drain_app(stack, drain_seconds=1)
     try:
+        idle_sockets = open_sockets(proc.pid)
+
         def slow():
             try:
                 requests.get(f"{base_url}/_drain/slow?ms=20000", verify=stack["EXTHOST_CA"], timeout=30)
@@ -257,7 +270,7 @@ def test_drain_is_bounded_by_drain_seconds(stack, base_url):
 
         worker = threading.Thread(target=slow, daemon=True)
         worker.start()
-        time.sleep(0.5)
+        wait_until_accepted(proc, idle_sockets)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0

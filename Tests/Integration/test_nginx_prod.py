@@ -169,9 +169,16 @@ def test_gixy_would_catch_a_real_mistake(tmp_path):
 
 @pytest.fixture()
 def served(tmp_path):
-    http_port, https_port = free_port(), free_port()
-    conf = render(tmp_path, http_port, https_port)
-    result = nginx(conf)
+    # A port free a moment ago may be taken by someone else before nginx binds it (or be handed
+    # out twice): try others.
+    for _ in range(5):
+        http_port, https_port = free_port(), free_port()
+        if http_port == https_port:
+            continue
+        conf = render(tmp_path, http_port, https_port)
+        result = nginx(conf)
+        if "Address already in use" not in result.stderr:
+            break
     assert result.returncode == 0, result.stderr
     try:
         deadline = time.monotonic() + 10

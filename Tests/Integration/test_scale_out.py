@@ -20,14 +20,22 @@ import requests
 
 from apihelpers import assert_error, cli, create_key, wait_for
 from bundlefactory import auth, manifest, publish, unique_publisher, write_extension
+from test_execute import answers
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # What docs/scaling.md promises for a change announced by NOTIFY (it takes well under a second
-# here, this leaves room for a loaded machine).
-ANNOUNCED_CHANGE_SECONDS = 5
+# here; a change on the other node's tree includes a fill and its fsyncs, which a loaded machine
+# stretches). Still far below the 60 s reconcile that would otherwise make the change.
+ANNOUNCED_CHANGE_SECONDS = 10
+# For what a test waits for before it checks anything (a prefetch, a restart): a passing wait
+# ends early, a busy machine may need far longer than the NOTIFY promise.
+SETUP_SECONDS = 30
 # The runners' maximum age of a remembered target or key (TargetCache, VerifiedKeyCache): a
 # check that must prove the NOTIFY, not the expiry, has to finish within it.
 RUNNER_CACHE_SECONDS = 2.0
+# A machine too busy to finish one warm-change-check round inside RUNNER_CACHE_SECONDS proves
+# nothing either way: such a round is repeated, up to this many times.
+ROUNDS = 3
 BURST = 12
 # cachefill's listener retries with a backoff of up to 30 s after Postgres comes back.
 RECONNECT_SECONDS = 45
@@ -135,6 +143,15 @@ def burst(call):
     return [call().status_code for _ in range(BURST)]
 
 
+def burst_until(call, status, deadline):
+    """Repeats `burst(call)` until one answers `status` throughout; True when that burst ended
+    before `deadline` (monotonic), False once the deadline passed first."""
+    while time.monotonic() < deadline:
+        if burst(call) == [status] * BURST:
+            return time.monotonic() < deadline
+    return False
+
+
 def set_enabled(http, node, tenant, published, enabled):
     response = http.patch(f"{node.url}/api/installs/{published.install_id}", json={"enabled": enabled},
                           headers=auth(tenant["admin"]))
@@ -179,24 +196,29 @@ def test_published_on_node_1_answers_on_node_2_without_a_warming_request(http, n
 def test_disabled_on_node_2_is_404_on_node_1(http, nodes, tenant, publish_and_install):
     node1, node2 = nodes
     published = publish_and_install(node1)
-    wait_for(node1.link(published).is_symlink, ANNOUNCED_CHANGE_SECONDS, "node 1's ext-ui link")
+    wait_for(node1.link(published).is_symlink, SETUP_SECONDS, "node 1's ext-ui link")
     # Warm node 1: its runner now remembers the target, nginx serves the UI from the link.
     assert ui(http, node1, published).status_code == 200
-    warmed = time.monotonic()
-    assert burst(lambda: execute(http, node1, published, tenant["admin"])) == [200] * BURST
-    set_enabled(http, node2, tenant, published, False)
-    time.sleep(0.3)
-    # Every remembered target is younger than its 2 s: only node 2's NOTIFY can empty them now.
-    assert burst(lambda: execute(http, node1, published, tenant["admin"])) == [404] * BURST
-    assert time.monotonic() - warmed < RUNNER_CACHE_SECONDS, "too slow to tell the NOTIFY from the cache's expiry"
-    assert_error(execute(http, node1, published, tenant["admin"]), 404, "EXTENSION_NOT_AVAILABLE")
+    node1_execute = lambda: execute(http, node1, published, tenant["admin"])
+    for _ in range(ROUNDS):
+        warmed = time.monotonic()
+        assert burst(node1_execute) == [200] * BURST
+        set_enabled(http, node2, tenant, published, False)
+        # Every remembered target is younger than its 2 s: only node 2's NOTIFY can empty them now.
+        if burst_until(node1_execute, 404, warmed + RUNNER_CACHE_SECONDS):
+            break
+        set_enabled(http, node2, tenant, published, True)
+        wait_for(lambda: burst(node1_execute) == [200] * BURST, SETUP_SECONDS, "node 1 to execute again")
+    else:
+        pytest.fail(f"no round of {ROUNDS} saw node 1 answer 404 within {RUNNER_CACHE_SECONDS} s of remembering the target")
+    assert_error(node1_execute(), 404, "EXTENSION_NOT_AVAILABLE")
     # The link goes at once too; without the notification only the 60 s reconcile would remove it.
     wait_for(lambda: ui(http, node1, published).status_code == 404, ANNOUNCED_CHANGE_SECONDS, "node 1's UI to go")
     assert not os.path.lexists(node1.link(published))
     # ...and back, from the other node.
     set_enabled(http, node1, tenant, published, True)
-    wait_for(lambda: ui(http, node2, published).status_code == 200, ANNOUNCED_CHANGE_SECONDS, "node 2's UI to return")
-    wait_for(lambda: execute(http, node2, published, tenant["admin"]).status_code == 200, ANNOUNCED_CHANGE_SECONDS,
+    wait_for(lambda: ui(http, node2, published).status_code == 200, SETUP_SECONDS, "node 2's UI to return")
+    wait_for(lambda: execute(http, node2, published, tenant["admin"]).status_code == 200, SETUP_SECONDS,
              "node 2's execute to return")
 
 
@@ -210,7 +232,7 @@ def test_node_1_cachefill_killed_leaves_node_2_alone_and_node_1_repairs_on_resta
              10, "node 1's cachefill to end")
     try:
         published = publish_and_install(node2)
-        wait_for(node2.link(published).is_symlink, ANNOUNCED_CHANGE_SECONDS, "node 2's ext-ui link")
+        wait_for(node2.link(published).is_symlink, SETUP_SECONDS, "node 2's ext-ui link")
         assert ui(http, node2, published).status_code == 200
         assert execute(http, node2, published, tenant["admin"]).status_code == 200
         assert not os.path.lexists(node1.link(published)), "nothing on node 1 may have filled its tree"
@@ -220,7 +242,7 @@ def test_node_1_cachefill_killed_leaves_node_2_alone_and_node_1_repairs_on_resta
         stack_command(stack, "start")
     assert int(pid_file.read_text().split()[0]) != pid
     # The restarted daemon reconciles everything: it prefetches what node 2 installed meanwhile.
-    wait_for(node1.link(published).is_symlink, 15, "node 1's cachefill to repair its tree")
+    wait_for(node1.link(published).is_symlink, 60, "node 1's cachefill to repair its tree")
     assert ui(http, node1, published).status_code == 200
     assert execute(http, node1, published, tenant["admin"]).status_code == 200
     assert ui(http, node2, published).status_code == 200
@@ -229,21 +251,21 @@ def test_node_1_cachefill_killed_leaves_node_2_alone_and_node_1_repairs_on_resta
 def test_postgres_restart_both_nodes_recover_and_keep_listening(stack, http, nodes, tenant, publish_and_install):
     published = publish_and_install()
     for node in nodes:
-        wait_for(node.link(published).is_symlink, ANNOUNCED_CHANGE_SECONDS, f"{node}'s ext-ui link")
+        wait_for(node.link(published).is_symlink, SETUP_SECONDS, f"{node}'s ext-ui link")
     stack_command(stack, "postgres", "stop")
     try:
         for node in nodes:
             for path in ("/readyz", "/runner/readyz"):
                 assert http.get(node.url + path).status_code == 503, (node, path)
-            wait_for(lambda: node.cachefill_status().get("listenerConnected") is False, 10,
+            wait_for(lambda: node.cachefill_status().get("listenerConnected") is False, SETUP_SECONDS,
                      f"{node}'s cachefill to see its listener down")
     finally:
         stack_command(stack, "postgres", "start")
     for node in nodes:
         for path in ("/readyz", "/runner/readyz"):
-            wait_for(lambda: http.get(node.url + path).status_code == 200, 20, f"{node}{path}")
+            wait_for(lambda: http.get(node.url + path).status_code == 200, SETUP_SECONDS, f"{node}{path}")
         wait_for(lambda: node.cachefill_status().get("listenerConnected"), RECONNECT_SECONDS, f"{node}'s listener")
-        wait_for(lambda: execute(http, node, published, tenant["admin"]).status_code == 200, 10, f"{node} to execute")
+        wait_for(lambda: execute(http, node, published, tenant["admin"]).status_code == 200, SETUP_SECONDS, f"{node} to execute")
     # The listeners are back on both nodes: a disable through node 1 reaches node 2's tree
     # within the notification time, far below the periodic reconcile (60 s).
     set_enabled(http, nodes[0], tenant, published, False)
@@ -253,18 +275,24 @@ def test_postgres_restart_both_nodes_recover_and_keep_listening(stack, http, nod
 
 def test_a_key_revoked_through_one_node_is_refused_on_the_other(stack, http, nodes, tenant, publish_and_install):
     published = publish_and_install()
-    key = create_key(stack, tenant["id"], "member")
-    for node in nodes:
-        wait_for(lambda: execute(http, node, published, key).status_code == 200, 10, f"{node} to run the extension")
-    # Both runners now remember the key as verified (VerifiedKeyCache, at most 2 s).
-    warmed = time.monotonic()
-    for node in nodes:
-        assert burst(lambda: execute(http, node, published, key)) == [200] * BURST
-    # Revoked with node 1's environment; node 2 learns it from the NOTIFY alone.
-    result = cli({**stack, **nodes[0].env}, "admin", "revoke-key", key, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    time.sleep(0.3)
-    assert burst(lambda: execute(http, nodes[1], published, key)) == [401] * BURST
-    assert time.monotonic() - warmed < RUNNER_CACHE_SECONDS, "too slow to tell the NOTIFY from the cache's expiry"
+    for _ in range(ROUNDS):
+        key = create_key(stack, tenant["id"], "member")
+        for node in nodes:
+            wait_for(lambda: execute(http, node, published, key).status_code == 200, SETUP_SECONDS, f"{node} to run the extension")
+        # Both runners now remember the key as verified (VerifiedKeyCache, at most 2 s).
+        assert burst(lambda: execute(http, nodes[0], published, key)) == [200] * BURST
+        warmed = time.monotonic()
+        assert burst(lambda: execute(http, nodes[1], published, key)) == [200] * BURST
+        # Revoked with node 1's environment; node 2 learns it from the NOTIFY alone.
+        result = cli({**stack, **nodes[0].env}, "admin", "revoke-key", key, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        if burst_until(lambda: execute(http, nodes[1], published, key), 401, warmed + RUNNER_CACHE_SECONDS):
+            break
+    else:
+        pytest.fail(f"no round of {ROUNDS} saw node 2 refuse the key within {RUNNER_CACHE_SECONDS} s of remembering it")
     assert_error(execute(http, nodes[1], published, key), 401, "INVALID_API_KEY")
-    assert_error(execute(http, nodes[0], published, key), 401, "INVALID_API_KEY")
+    # Node 1 learns it from the same NOTIFY, on its own listener: the refusal checked is the one seen.
+    seen = []
+    wait_for(answers(lambda: execute(http, nodes[0], published, key), 401, seen), ANNOUNCED_CHANGE_SECONDS,
+             "node 1 to refuse the revoked key")
+    assert_error(seen[-1], 401, "INVALID_API_KEY")

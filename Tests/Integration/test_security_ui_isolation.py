@@ -12,7 +12,7 @@ import uuid
 import pytest
 import requests
 
-from apihelpers import create_key
+from apihelpers import create_key, wait_for
 from bundlefactory import manifest, publish, unique_publisher, write_extension
 
 # Tokens that would hand an extension UI the admin origin or the top window.
@@ -59,7 +59,7 @@ def test_an_extension_ui_is_sandboxed_without_its_origin_whether_served_from_the
     session, install = ui
     url = base_url + install["uiUrl"]
     # Prefetch may still be running: wait for the file to be served at all.
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     response = session.get(url)
     while response.status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -69,7 +69,10 @@ def test_an_extension_ui_is_sandboxed_without_its_origin_whether_served_from_the
     # A cold miss goes through the runner and X-Accel-Redirect: the same policy must hold there.
     content_hash = install["contentHash"].removeprefix("sha256:")
     cache = pathlib.Path(stack["EXTHOST_CACHE_DIR"])
-    (cache / "ext-ui" / install["extensionId"] / content_hash).unlink()
+    link = cache / "ext-ui" / install["extensionId"] / content_hash
+    # The 200 above may have come from a miss while the prefetch had not linked the tree yet.
+    wait_for(link.is_symlink, 30, "the prefetch's ext-ui link")
+    link.unlink()
     shutil.rmtree(cache / "sha256" / content_hash)
     assert_sandboxed_ui(session.get(url))
 

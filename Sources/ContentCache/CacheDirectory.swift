@@ -17,6 +17,8 @@ final class CacheDirectory: Sendable {
         let size: Int
         /// Modification time in nanoseconds since the epoch.
         let modified: Int64
+        /// The permission bits (`st_mode & 0o7777`).
+        var permissions: UInt32 = 0
     }
 
     let path: String
@@ -39,6 +41,14 @@ final class CacheDirectory: Sendable {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .io(operation: "open", path: path, errorNumber: errno) }
         return CacheDirectory(descriptor: descriptor, path: path)
+    }
+
+    /// Opens the directory `path` without creating anything; nil when it does not exist.
+    static func openExisting(_ path: String) throws(ContentCacheError) -> CacheDirectory? {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if descriptor >= 0 { return CacheDirectory(descriptor: descriptor, path: path) }
+        if errno == ENOENT { return nil }
+        throw .io(operation: "open", path: path, errorNumber: errno)
     }
 
     /// Takes an exclusive `flock` on this directory without waiting; false when another open
@@ -85,7 +95,25 @@ final class CacheDirectory: Sendable {
         default: .other
         }
         let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        return Entry(kind: kind, size: Int(info.st_size), modified: modified)
+        return Entry(kind: kind, size: Int(info.st_size), modified: modified, permissions: UInt32(info.st_mode) & 0o7777)
+    }
+
+    /// Opens the regular file `name` (no slashes) for reading, never following a link: nil when
+    /// `name` is not a regular file, which `entry(_:)` tells apart.
+    func openRegularFile(_ name: String) throws(ContentCacheError) -> CacheFile? {
+        // Only names that already look regular are opened: opening a FIFO or a device may block
+        // or have side effects.
+        guard try entry(name)?.kind == .regular else { return nil }
+        return try CacheFile(regular: name, in: descriptor, path: child(name))
+    }
+
+    /// The names in this directory, `.` and `..` excepted, each with whether it is valid UTF-8;
+    /// a name that is not is given with replacement characters, for messages only.
+    func namesForAudit() throws(ContentCacheError) -> [(name: String, isUTF8: Bool)] {
+        try rawNames().map { raw in
+            if let text = Self.text(of: raw) { return (text, true) }
+            return (String(decoding: raw.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self), false)
+        }
     }
 
     /// The sizes of the regular files below the subdirectory `name`, added up; links are not followed.
@@ -196,6 +224,51 @@ final class CacheDirectory: Sendable {
 
     private static func text(of name: [CChar]) -> String? {
         String(validating: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// A regular file of the cache opened for reading (see `CacheDirectory.openRegularFile`).
+///
+/// Invariants: owns one descriptor, closed in `deinit`; reads go forward from the start.
+final class CacheFile {
+    private let descriptor: Int32
+    let path: String
+
+    /// Opens `name` in the directory `directory`; nil when it is not a regular file. The type is
+    /// checked on the open descriptor, so a name swapped for a link or a FIFO after the caller's
+    /// `stat` is not read through (O_NOFOLLOW, O_NONBLOCK).
+    fileprivate init?(regular name: String, in directory: Int32, path: String) throws(ContentCacheError) {
+        let opened = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard opened >= 0 else {
+            if errno == ENOENT || errno == ELOOP { return nil }
+            throw .io(operation: "open", path: path, errorNumber: errno)
+        }
+        var info = stat()
+        let statError = fstat(opened, &info) == 0 ? 0 : errno
+        guard statError == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(opened)
+            if statError == 0 { return nil }
+            throw .io(operation: "stat", path: path, errorNumber: statError)
+        }
+        descriptor = opened
+        self.path = path
+    }
+
+    deinit { close(descriptor) }
+
+    /// Fills as much of `buffer` as the file has left; fewer bytes only at the end of the file.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(ContentCacheError) -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let count = Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "read", path: path, errorNumber: errno)
+            }
+            filled += count
+        }
+        return filled
     }
 }
 

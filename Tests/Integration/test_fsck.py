@@ -91,6 +91,70 @@ def test_a_partial_cache_tree_is_an_error(stack, published):
         shutil.rmtree(cache, ignore_errors=True)
 
 
+def extracted_cache(stack, published):
+    """A cache dir holding the published bundle's tree the way cachefill leaves it (same extractor)."""
+    cache = pathlib.Path(tempfile.mkdtemp(prefix="fsck-verify-", dir="/tmp"))
+    tree = cache / "sha256" / published["hash"].removeprefix("sha256:")
+    tree.parent.mkdir(parents=True)
+    cli(stack, "extract", str(published["bundle"]), str(tree))
+    return cache, tree
+
+
+def content_mismatches(report):
+    return [finding for finding in report["findings"] if finding["code"] == "CACHE_CONTENT_MISMATCH"]
+
+
+def test_verify_contents_finds_a_changed_or_added_file_until_the_tree_is_refilled(stack, published):
+    cache, tree = extracted_cache(stack, published)
+    verify = ("--cache-dir", str(cache), "--verify-contents")
+    try:
+        report = assert_fsck_clean(stack, published["since"], *verify)
+        assert report["checked"]["cache trees verified"] == 1, report
+        # Without the flag the files are not read: a changed byte passes the plain audit.
+        index = tree / "ui" / "index.html"
+        original = index.read_bytes()
+        index.write_bytes(original[:5] + bytes([original[5] ^ 0x01]) + original[6:])
+        assert "cache trees verified" not in assert_fsck_clean(stack, published["since"], "--cache-dir", str(cache))["checked"]
+        code, report = fsck(stack, published["since"], *verify)
+        assert code == 1 and report["status"] == "inconsistent", report
+        [finding] = content_mismatches(report)
+        assert finding["subject"] == published["hash"] and finding["severity"] == "error"
+        assert "ui/index.html: differs from the bundle's at byte 5" in finding["message"], finding
+        assert f"rm -rf {tree}" in finding["message"], finding
+        human = cli(stack, "admin", "fsck", "--since", published["since"], *verify, check=False)
+        assert human.returncode == 1 and f"error: CACHE_CONTENT_MISMATCH {published['hash']}" in human.stdout, human.stdout
+        # The byte put back, a file added: still a mismatch, naming the new file.
+        index.write_bytes(original)
+        (tree / "ui" / "extra.js").write_text("alert(1)\n")
+        code, report = fsck(stack, published["since"], *verify)
+        assert code == 1, report
+        [finding] = content_mismatches(report)
+        assert "ui/extra.js: not in the bundle" in finding["message"], finding
+        # Repaired the way the message says (cachefill would fill the tree again): clean.
+        shutil.rmtree(tree)
+        cli(stack, "extract", str(published["bundle"]), str(tree))
+        report = assert_fsck_clean(stack, published["since"], *verify)
+        assert report["checked"]["cache trees verified"] == 1
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def test_verify_contents_skips_a_tree_whose_object_is_gone_and_needs_a_cache(stack, published):
+    cache, _ = extracted_cache(stack, published)
+    cli(stack, "store", "rm", published["key"])
+    try:
+        code, report = fsck(stack, published["since"], "--cache-dir", str(cache), "--verify-contents")
+        assert code == 1 and ("MISSING_OBJECT", published["hash"]) in codes(report, "error"), report
+        assert content_mismatches(report) == [] and report["failures"] == [], report
+        assert report["checked"]["cache trees not verified (no stored bundle)"] == 1, report
+    finally:
+        cli(stack, "store", "put", published["key"], str(published["bundle"]))
+        shutil.rmtree(cache, ignore_errors=True)
+    usage = cli(stack, "admin", "fsck", "--no-cache", "--verify-contents", check=False)
+    assert usage.returncode == 64, usage.stdout + usage.stderr
+    assert "--verify-contents" in usage.stderr and "--no-cache" in usage.stderr, usage.stderr
+
+
 def test_an_unreachable_database_or_store_is_never_clean(stack, published):
     down = cli(stack, "admin", "fsck", "--json", "--database-url", "postgresql://127.0.0.1:1/exthost?connect_timeout=2", check=False)
     assert down.returncode == 2, down.stdout + down.stderr

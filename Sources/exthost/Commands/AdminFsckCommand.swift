@@ -19,7 +19,9 @@ struct AdminFsckCommand: ParsableCommand {
             MISSING_MANIFEST); an install or version pointing at a row that is gone \
             (LOST_INSTALL, VERSION_WITHOUT_BUNDLE); a partial or broken cache tree \
             (CACHE_STAGING_LEFTOVER, CACHE_STRAY_TREE, CACHE_INCOMPLETE_TREE, CACHE_STRAY_LINK, \
-            CACHE_WRONG_LINK_TARGET, CACHE_DANGLING_LINK).
+            CACHE_WRONG_LINK_TARGET, CACHE_DANGLING_LINK); with --verify-contents, a tree whose \
+            files are not its bundle's (CACHE_CONTENT_MISMATCH) or a stored object that is not the \
+            bundle of its hash (OBJECT_CONTENT_MISMATCH).
 
             Warnings (exit 0): ORPHAN_OBJECT, an object no row names (the store is write-once; \
             `exthost admin gc --delete-orphans` removes it); STAGING_LEFTOVER, staging of no live \
@@ -36,6 +38,7 @@ struct AdminFsckCommand: ParsableCommand {
               eval "$(scripts/stack env)"; exthost admin fsck
               exthost admin fsck --json --since "$(psql -XAtc 'SELECT now()')"
               exthost admin fsck --no-cache          # a host without a cache tree
+              exthost admin fsck --verify-contents   # compare cached files with bundles
             """
     )
 
@@ -47,6 +50,9 @@ struct AdminFsckCommand: ParsableCommand {
 
     @Flag(help: "Do not check a cache tree (a host without exthost-cachefill).")
     var noCache = false
+
+    @Flag(help: ArgumentHelp("Also compare every complete cache tree, file by file, with its bundle read again from the store: finds files changed, added or removed after the fill. Costs about one cold fill per tree (the whole bundle is downloaded and decompressed)."))
+    var verifyContents = false
 
     @Option(help: ArgumentHelp("Staging objects of no live upload are reported once older than this: 0 or \(APIKeyLifetime.syntax).", valueName: "age"))
     var stagingAge = "24h"
@@ -67,6 +73,7 @@ struct AdminFsckCommand: ParsableCommand {
         _ = try AdminGCCommand.seconds(cacheGrace)
         guard maxFindings >= 0 else { throw ValidationError("--max-findings must be 0 or more") }
         if noCache, cacheDir != nil { throw ValidationError("--no-cache and --cache-dir contradict each other; pass one") }
+        if noCache, verifyContents { throw ValidationError("--verify-contents compares the cache tree with the store; it cannot be used with --no-cache") }
     }
 
     func run() throws {
@@ -83,7 +90,7 @@ struct AdminFsckCommand: ParsableCommand {
             section("store listing", &report) { report in
                 try checker.checkStore(stagingMinAgeSeconds: try AdminGCCommand.seconds(stagingAge), into: &report)
             }
-            if !noCache { checkCache(checker, environment: environment, into: &report) }
+            if !noCache { checkCache(checker, store: store, environment: environment, into: &report) }
         } catch {
             report.fail("cannot open the bundle store: \(CLIError(error).description)")
         }
@@ -91,7 +98,7 @@ struct AdminFsckCommand: ParsableCommand {
         if report.status != .clean { throw ExitCode(report.status.rawValue) }
     }
 
-    private func checkCache(_ checker: ConsistencyChecker, environment: [String: String], into report: inout ConsistencyReport) {
+    private func checkCache(_ checker: ConsistencyChecker, store: any BundleStore, environment: [String: String], into report: inout ConsistencyReport) {
         guard let root = cacheDir ?? environment["EXTHOST_CACHE_DIR"], !root.isEmpty else {
             report.fail("no cache tree to check: pass --cache-dir, set EXTHOST_CACHE_DIR, or pass --no-cache")
             return
@@ -112,6 +119,9 @@ struct AdminFsckCommand: ParsableCommand {
             try checker.checkCache(
                 trees: audit.trees.map(\.description),
                 links: audit.links.map { ($0.extensionID, $0.hash.description) }, into: &report)
+        }
+        if verifyContents {
+            CacheContentVerification(store: store, layout: ContentCacheLayout(root: root)).verify(audit.trees, into: &report)
         }
     }
 

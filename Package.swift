@@ -63,7 +63,7 @@ let package = Package(
         // The management API: authentication, request decoding and the /api/ handlers.
         .target(
             name: "API",
-            dependencies: ["FastCGI", "Registry", "Postgres", "JSON", "Cryptography", "Bundle", "BundleStore", "Execution", "ExthostCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FastCGI", "Registry", "Postgres", "JSON", "Cryptography", "Bundle", "BundleStore", "Execution", "ExthostCore", "Metrics", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 

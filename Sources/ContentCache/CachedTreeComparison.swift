@@ -87,21 +87,16 @@ public enum CachedTreeComparison {
         return TreeComparison(hash: hash, differences: visitor.differences, differenceCount: visitor.differenceCount, entryCount: visitor.entryCount)
     }
 
-    /// Feeds `source` into `stream`, telling the stream's errors (the bytes or the tree) from the
-    /// source's own, even when the source wraps the former or swallows it.
+    /// Feeds `source` into `stream`: a source failure is `sourceFailed`, a stream error the
+    /// tree's (`visitor.failure`) or else the bytes' (`bundleInvalid`).
     private static func run(_ source: ContentCache.ByteSource, into stream: BundleStream, visitor: TreeComparingVisitor, hash: ContentHash) throws(ContentCacheError) {
-        var streamError: (any Error)?
         do {
-            try source { bytes in
-                do { try stream.feed(bytes) } catch {
-                    streamError = error
-                    throw error
-                }
-            }
+            try ContentCache.pump(source, hash, into: stream.feed)
         } catch {
-            if streamError == nil { throw .sourceFailed(hash, underlying: error) }
+            if let failure = visitor.failure { throw failure }
+            if let error = error as? ContentCacheError, case .sourceFailed = error { throw error }
+            throw .bundleInvalid(hash, underlying: error)
         }
-        if let streamError { throw visitor.failure ?? .bundleInvalid(hash, underlying: streamError) }
     }
 
     /// The subdirectory `name`, or nil when it is missing or not a directory (a link included).

@@ -83,27 +83,36 @@ extension ContentCache {
         return try treeRoot.treeBytes(hash.hex)
     }
 
-    /// Runs `source` into `extractor`, telling the extractor's errors (the bytes are wrong)
-    /// from the source's own (fetching failed), even when the source wraps or swallows the former.
+    /// Runs `source` into `extractor`; on any error the staging directory goes.
     private func feed(_ extractor: SafeExtractor, from source: ByteSource, _ hash: ContentHash) throws {
-        var extractionError: (any Error)?
         do {
-            try source { bytes in
-                do {
-                    try extractor.feed(bytes)
-                } catch {
-                    extractionError = error
-                    throw error
+            try Self.pump(source, hash, into: extractor.feed)
+        } catch {
+            extractor.abort()
+            throw error
+        }
+    }
+
+    /// Runs `source` into `consume`, telling the consumer's errors (the bytes are wrong), which
+    /// are rethrown as they are, from the source's own (fetching failed: `sourceFailed`), even
+    /// when the source wraps or swallows the former.
+    static func pump(_ source: ByteSource, _ hash: ContentHash, into consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var consumerError: (any Error)?
+        do {
+            try withoutActuallyEscaping(consume) { consume in
+                try source { bytes in
+                    do {
+                        try consume(bytes)
+                    } catch {
+                        consumerError = error
+                        throw error
+                    }
                 }
             }
         } catch {
-            extractor.abort()
-            throw extractionError ?? ContentCacheError.sourceFailed(hash, underlying: error)
+            throw consumerError ?? ContentCacheError.sourceFailed(hash, underlying: error)
         }
-        if let extractionError {
-            extractor.abort()
-            throw extractionError
-        }
+        if let consumerError { throw consumerError }
     }
 
     private static func classify(_ error: any Error, _ hash: ContentHash) -> ContentCacheError {

@@ -51,11 +51,9 @@ public struct ContentCacheAudit: Sendable {
     /// `stagingGraceNanoseconds` is how old a `tmp/` entry may be before it counts as left over;
     /// `now` (nanoseconds since the epoch) defaults to the wall clock.
     public init(layout: ContentCacheLayout, stagingGraceNanoseconds: Int64, now: Int64? = nil) throws(ContentCacheError) {
-        var info = stat()
-        guard stat(layout.root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-            throw .io(operation: "stat", path: layout.root, errorNumber: errno == 0 ? ENOTDIR : errno)
+        guard let root = try CacheDirectory.openExisting(layout.root) else {
+            throw .io(operation: "open", path: layout.root, errorNumber: ENOENT)
         }
-        let root = try CacheDirectory.openCreatingParents(layout.root)
         if let staging = try root.openDirectory(ContentCacheLayout.stagingDirectory) {
             try auditStaging(staging, grace: stagingGraceNanoseconds, now: now ?? wallClockNanoseconds())
         }
@@ -99,7 +97,7 @@ public struct ContentCacheAudit: Sendable {
         let complete = Set(trees)
         for extensionID in try linkRoot.names().sorted() {
             let directoryPath = ContentCacheLayout.linksDirectory + "/" + extensionID
-            guard (try? ContentCacheLayout.extensionID(extensionID)) != nil, let directory = try linkRoot.openDirectory(extensionID) else {
+            guard (try? ContentCacheLayout.extensionID(extensionID)) != nil, let directory = try CachedTreeComparison.subdirectory(extensionID, of: linkRoot) else {
                 problems.append(.init(kind: .strayLink, path: directoryPath, detail: "not a directory named by a lowercase uuid"))
                 continue
             }

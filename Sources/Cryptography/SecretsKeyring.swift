@@ -24,7 +24,11 @@ public struct SecretsKeyring: Sendable, CustomStringConvertible, CustomDebugStri
         }
         self.current = current
         self.previous = previous
+        self.openOrder = all
     }
+
+    /// `current`, then `previous`: built once, since every secret a request reads is opened.
+    private let openOrder: [SecretsKey]
 
     /// The keyring an environment describes; nil when `EXTHOST_SECRETS_KEY` is unset or blank (install
     /// secrets disabled). `EXTHOST_SECRETS_KEY_PREVIOUS` is a comma-separated list of keys in the
@@ -55,7 +59,7 @@ public struct SecretsKeyring: Sendable, CustomStringConvertible, CustomDebugStri
 
     /// The plaintext and which key opened it; `.authenticationFailed` when no key of the ring does.
     public func open(_ sealed: SealedSecret, associatedData: [UInt8]) throws(AESGCMError) -> OpenedSecret {
-        for (index, key) in ([current] + previous).enumerated() {
+        for (index, key) in openOrder.enumerated() {
             do {
                 let plaintext = try AESGCM.open(sealed, key: key, associatedData: associatedData)
                 return OpenedSecret(plaintext: plaintext, openedWith: index == 0 ? .current : .previous(position: index))

@@ -48,8 +48,7 @@ struct ExthostAPI: ParsableCommand {
             var router = Router()
             router.addHealthRoutes()
             let publishing = try PublishingServices(environment: environment, pool: pool, logger: logger)
-            let expiring = metrics.counter(KeyExpiryNotice.metricName, help: KeyExpiryNotice.metricHelp)
-            let notice = KeyExpiryNotice(warning: try APIKeyExpiryWarning(environment: environment)) { expiring.increment() }
+            let notice = try KeyExpiryNotice(environment: environment, metrics: metrics)
             router.addManagementRoutes(APIServices(pool: pool, secretsKeyring: secretsKeyring, keyExpiryNotice: notice), publishing: publishing)
             let store = publishing.store
             router.addReadinessRoute([

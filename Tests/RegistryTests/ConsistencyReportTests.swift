@@ -33,6 +33,19 @@ import Testing
         #expect(report.json["failures"]?[1]?.stringValue == "store listing: STORAGE_UNAVAILABLE")
     }
 
+    @Test func unlistedFindingsCountEvenWithNoDetailsAtAll() {
+        // `--max-findings 0`: a query listed one of six dangling installs, the rest only counted.
+        var report = ConsistencyReport(detailLimit: 0)
+        report.add(.init(.error, code: "LOST_INSTALL", subject: "tenant t install i", message: "its version v does not exist"))
+        report.addUnlisted(code: "LOST_INSTALL", severity: .error, count: 5)
+        report.addUnlisted(code: "VERSION_WITHOUT_BUNDLE", severity: .error, count: 0)
+        #expect(report.findings.isEmpty)
+        #expect(report.counts["LOST_INSTALL"]?.count == 6)
+        #expect(report.counts["VERSION_WITHOUT_BUNDLE"] == nil)
+        #expect(report.status == .inconsistent)
+        #expect(report.json["truncated"] == .bool(true))
+    }
+
     @Test func detailsAreBoundedButEveryFindingIsCounted() throws {
         var report = ConsistencyReport(detailLimit: 2)
         for index in 0..<5 {

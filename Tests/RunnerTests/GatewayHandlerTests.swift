@@ -17,11 +17,11 @@ import Testing
 struct FixedKeys: TenantAuthenticating {
     var tenants: [String: String]
 
-    func tenantID(for request: Request) throws -> String {
+    func verifiedKey(for request: Request) throws -> (tenantID: String, expiry: APIKeyExpiry?) {
         guard let header = request.headers["authorization"], header.hasPrefix("Bearer "),
               let tenant = tenants[String(header.dropFirst(7))]
         else { throw TestFailure(status: .unauthorized, code: "UNAUTHENTICATED") }
-        return tenant
+        return (tenant, nil)
     }
 }
 

@@ -1,4 +1,5 @@
 import FastCGI
+import Metrics
 import Registry
 
 /// Tells the holder of a key that expires soon, on every answer it gets: the `Warning` header of
@@ -8,8 +9,8 @@ import Registry
 /// Invariant: a response gets at most one such header, and only when the key is inside the
 /// configured window; answers for other keys are left exactly as they were.
 public struct KeyExpiryNotice: Sendable {
-    public static let metricName = "exthost_api_key_expiring_requests_total"
-    public static let metricHelp = "Requests authenticated with an API key inside the EXTHOST_KEY_EXPIRY_WARNING_DAYS window."
+    static let metricName = "exthost_api_key_expiring_requests_total"
+    static let metricHelp = "Requests authenticated with an API key inside the EXTHOST_KEY_EXPIRY_WARNING_DAYS window."
 
     public let warning: APIKeyExpiryWarning
     private let counted: @Sendable () -> Void
@@ -17,6 +18,13 @@ public struct KeyExpiryNotice: Sendable {
     public init(warning: APIKeyExpiryWarning = .standard, counted: @escaping @Sendable () -> Void = {}) {
         self.warning = warning
         self.counted = counted
+    }
+
+    /// The notice a worker runs with: the window from `EXTHOST_KEY_EXPIRY_WARNING_DAYS`, each
+    /// warned request counted in `metrics`.
+    public init(environment: [String: String], metrics: MetricsRegistry) throws {
+        let expiring = metrics.counter(Self.metricName, help: Self.metricHelp)
+        self.init(warning: try APIKeyExpiryWarning(environment: environment)) { expiring.increment() }
     }
 
     public func annotate(_ response: inout Response, expiry: APIKeyExpiry?) {

@@ -55,9 +55,13 @@ public struct ConsistencyChecker {
         let counts = try registry.referenceCounts()
         report.count("installs", Int(counts.installs))
         report.count("versions", Int(counts.versions))
-        for reference in try registry.danglingReferences(limit: report.detailLimit) {
-            report.add(.init(.error, code: reference.kind == "install" ? "LOST_INSTALL" : "VERSION_WITHOUT_BUNDLE",
-                             subject: reference.subject, message: reference.reason))
+        let references = try registry.danglingReferences(limit: report.detailLimit)
+        for reference in references {
+            report.add(.init(.error, code: Self.code(of: reference), subject: reference.subject, message: reference.reason))
+        }
+        // The query lists a few of each kind; the rest are counted from its totals.
+        for (code, listed) in Dictionary(grouping: references, by: Self.code(of:)) {
+            report.addUnlisted(code: code, severity: .error, count: Int(listed[0].kindTotal) - listed.count)
         }
     }
 
@@ -103,6 +107,10 @@ public struct ConsistencyChecker {
             report.add(.init(.warning, code: "STAGING_LEFTOVER", subject: object.key,
                              message: "\(object.size) bytes of an upload that is no longer live, \(object.ageSeconds ?? 0) s old; `exthost admin gc` deletes it"))
         }
+    }
+
+    private static func code(of reference: DanglingReference) -> String {
+        reference.kind == "install" ? "LOST_INSTALL" : "VERSION_WITHOUT_BUNDLE"
     }
 
     private static func unknownKey(_ object: ListedObject) -> ConsistencyFinding {

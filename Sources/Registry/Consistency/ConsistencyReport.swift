@@ -31,6 +31,13 @@ public struct ConsistencyReport: Sendable {
         if findings.count < detailLimit { findings.append(finding) }
     }
 
+    /// `count` more findings of `code` that a query only counted: they weigh in the status and
+    /// the counts like the others, without details.
+    public mutating func addUnlisted(code: String, severity: ConsistencyFinding.Severity, count: Int) {
+        guard count > 0 else { return }
+        counts[code, default: (severity, 0)].count += count
+    }
+
     public mutating func count(_ what: String, _ amount: Int = 1) {
         if let index = checked.firstIndex(where: { $0.what == what }) {
             checked[index].count += amount

@@ -20,6 +20,8 @@ public struct DanglingReference: Sendable, Hashable {
     /// The row, e.g. `tenant <uuid> install <uuid>`.
     public let subject: String
     public let reason: String
+    /// How many references of this `kind` are dangling in all, the unlisted ones included.
+    public let kindTotal: Int64
 }
 
 /// The read-only registry questions of `exthost admin fsck`.
@@ -56,7 +58,8 @@ public struct RegistryConsistency: Sendable {
 
     /// Installs whose extension or version is gone or whose version belongs to another
     /// extension, and versions whose bundle row is gone (foreign keys forbid both; fsck proves
-    /// it), at most `limit`.
+    /// it), at most `limit` of each kind but at least one when there is any, each with its kind's
+    /// total, so a small limit never hides that something dangles.
     public func danglingReferences(limit: Int) throws(RegistryError) -> [DanglingReference] {
         try databaseCall {
             try pool.withConnection { connection in
@@ -65,21 +68,25 @@ public struct RegistryConsistency: Sendable {
                     (SELECT 'install' AS kind, 'tenant ' || i.tenant_id || ' install ' || i.id AS subject,
                             CASE WHEN e.id IS NULL THEN 'its extension ' || i.extension_id || ' does not exist'
                                  WHEN v.id IS NULL THEN 'its version ' || i.version_id || ' does not exist'
-                                 ELSE 'its version ' || v.id || ' belongs to another extension' END AS reason
+                                 ELSE 'its version ' || v.id || ' belongs to another extension' END AS reason,
+                            count(*) OVER () AS kind_total
                      FROM installs i
                      LEFT JOIN extensions e ON e.id = i.extension_id
                      LEFT JOIN extension_versions v ON v.id = i.version_id
                      WHERE e.id IS NULL OR v.id IS NULL OR v.extension_id <> i.extension_id
                      LIMIT $1)
                     UNION ALL
-                    (SELECT 'version', 'version ' || v.id, 'its bundle row ' || v.content_hash || ' does not exist'
+                    (SELECT 'version', 'version ' || v.id, 'its bundle row ' || v.content_hash || ' does not exist',
+                            count(*) OVER ()
                      FROM extension_versions v LEFT JOIN bundles b ON b.content_hash = v.content_hash
                      WHERE b.content_hash IS NULL
                      LIMIT $1)
                     """,
-                    [.int64(Int64(limit))]
+                    [.int64(Int64(max(limit, 1)))]
                 ).rows.map { row in
-                    DanglingReference(kind: try row.string("kind"), subject: try row.string("subject"), reason: try row.string("reason"))
+                    DanglingReference(
+                        kind: try row.string("kind"), subject: try row.string("subject"), reason: try row.string("reason"),
+                        kindTotal: try row.int64("kind_total"))
                 }
             }
         }

@@ -73,12 +73,13 @@ public struct SecretsRotation: Sendable {
     ) throws -> (progress: Progress, last: SecretLocation?) {
         var progress = Progress()
         let columns = "tenant_id::text AS tenant_id, install_id::text AS install_id, name, nonce, ciphertext, tag"
-        let order = "ORDER BY tenant_id, install_id, name LIMIT \(batchSize)"
+        // A dry run writes nothing, so it keeps no lock on rows the api may be updating.
+        let order = "ORDER BY tenant_id, install_id, name LIMIT \(batchSize)" + (dryRun ? "" : " FOR UPDATE")
         let rows = try after.map { after in
             try connection.query(
-                "SELECT \(columns) FROM install_secrets WHERE (tenant_id, install_id, name) > ($1::uuid, $2::uuid, $3) \(order) FOR UPDATE",
+                "SELECT \(columns) FROM install_secrets WHERE (tenant_id, install_id, name) > ($1::uuid, $2::uuid, $3) \(order)",
                 [.text(after.tenantID), .text(after.installID), .text(after.name)]).rows
-        } ?? connection.query("SELECT \(columns) FROM install_secrets \(order) FOR UPDATE").rows
+        } ?? connection.query("SELECT \(columns) FROM install_secrets \(order)").rows
         var last: SecretLocation?
         for row in rows {
             let location = SecretLocation(tenantID: try row.string("tenant_id"), installID: try row.string("install_id"), name: try row.string("name"))

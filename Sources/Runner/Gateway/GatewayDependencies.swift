@@ -7,16 +7,8 @@ import Registry
 ///
 /// Invariant: the tenant comes from the credentials only; failures are typed `HTTPError`s (401, 503).
 public protocol TenantAuthenticating: Sendable {
-    func tenantID(for request: Request) throws -> String
     /// The tenant and, for a key that expires, when (for the expiry warning).
     func verifiedKey(for request: Request) throws -> (tenantID: String, expiry: APIKeyExpiry?)
-}
-
-extension TenantAuthenticating {
-    /// For authenticators that know no expiry: never warns.
-    public func verifiedKey(for request: Request) throws -> (tenantID: String, expiry: APIKeyExpiry?) {
-        (try tenantID(for: request), nil)
-    }
 }
 
 /// Finds the tenant's enabled install of an extension (the registry).
@@ -35,10 +27,6 @@ public protocol HandlerExecuting: Sendable {
 }
 
 extension Authenticator: TenantAuthenticating {
-    public func tenantID(for request: Request) throws -> String {
-        try authenticate(request).tenantID
-    }
-
     public func verifiedKey(for request: Request) throws -> (tenantID: String, expiry: APIKeyExpiry?) {
         let principal = try authenticate(request)
         return (principal.tenantID, principal.expiry)

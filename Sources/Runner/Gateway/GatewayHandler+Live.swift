@@ -30,7 +30,6 @@ extension GatewayHandler {
         RegistryChangeListener.start(targets: targets, keys: keys, logger: logger)
         let engine = WasmEngine(moduleCacheBytes: moduleCacheBytes, logger: logger)
         let gatewayMetrics = GatewayMetrics(registry: metrics)
-        let expiring = metrics.counter(KeyExpiryNotice.metricName, help: KeyExpiryNotice.metricHelp)
         gatewayMetrics.exportEngine { engine.statistics }
         CacheFillMetrics(statusFile: CacheFillConfiguration.defaultStatusFile(socketPath: settings.cacheFillSocket)).register(in: metrics)
         return GatewayHandler(
@@ -43,7 +42,7 @@ extension GatewayHandler {
                 secrets: InstallSecrets(pool: pool, keyring: secretsKeyring), storage: ExtensionStorage(pool: pool), fetcher: fetcher, logger: logger),
             executionLog: try BatchedExecutionLog(pool: pool),
             metrics: gatewayMetrics,
-            keyExpiryNotice: KeyExpiryNotice(warning: try APIKeyExpiryWarning(environment: environment)) { expiring.increment() },
+            keyExpiryNotice: try KeyExpiryNotice(environment: environment, metrics: metrics),
             logger: logger)
     }
 }

@@ -35,10 +35,6 @@ public final class VerifiedKeyCache: TenantAuthenticating {
         self.capacity = max(1, capacity)
     }
 
-    public func tenantID(for request: Request) throws -> String {
-        try verifiedKey(for: request).tenantID
-    }
-
     /// The expiry is the one read when the key was verified, at most `timeToLive` ago.
     public func verifiedKey(for request: Request) throws -> (tenantID: String, expiry: APIKeyExpiry?) {
         let authorization = request.headers["authorization"]

@@ -42,8 +42,10 @@ enum ConfigSafetyChecks {
                 warnings.append("\(name) matches names anyone can register under \(domain): list the hosts you mean")
             case .host(.address(let address)) where address.bytes.allSatisfy({ $0 == 0 }):
                 warnings.append("\(name) is the unspecified address, which connects to this machine: remove it")
-            case .host(.address(let address)) where isInternal(address):
-                warnings.append("\(name) is a loopback, private or link-local address (cloud metadata lives there): extensions can reach internal services")
+            case .host(.address(let address)):
+                // The runner's own policy: a literal entry is the one way past it.
+                guard let range = EgressAddressPolicy.range(of: address) else { break }
+                warnings.append("\(name) is not a public address (\(range.rawValue)); like any loopback, private or link-local address (cloud metadata lives there), it lets extensions reach internal services")
             case .host(.name(let host)) where host == "localhost" || host.hasSuffix(".localhost"):
                 warnings.append("\(name) is this machine: extensions can reach local services")
             default:
@@ -98,16 +100,6 @@ enum ConfigSafetyChecks {
         if bare == "localhost" || bare.hasSuffix(".localhost") { return true }
         guard let address = IPAddress(bare) else { return false }
         return address.family == .ipv4 ? address.bytes[0] == 127 : address.bytes == [UInt8](repeating: 0, count: 15) + [1]
-    }
-
-    /// Loopback, RFC 1918, link-local (169.254/16 holds cloud metadata), IPv6 unique-local and link-local.
-    static func isInternal(_ address: IPAddress) -> Bool {
-        let b = address.bytes
-        if address.family == .ipv4 {
-            return b[0] == 127 || b[0] == 10 || (b[0] == 172 && (16...31).contains(b[1])) || (b[0] == 192 && b[1] == 168)
-                || (b[0] == 169 && b[1] == 254)
-        }
-        return b == [UInt8](repeating: 0, count: 15) + [1] || (b[0] & 0xFE) == 0xFC || (b[0] == 0xFE && (b[1] & 0xC0) == 0x80)
     }
 }
 
